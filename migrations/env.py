@@ -1,0 +1,56 @@
+"""Alembic's environment for the workshop.
+
+The database comes from the kit (``workshop.db``), never from alembic.ini, so that the terminal
+``alembic``, lesson cells and the tests all use the one the participant has chosen with
+``WORKSHOP_DATABASE_URL`` (by default the embedded PostgreSQL).
+"""
+
+from logging.config import fileConfig
+
+from alembic import context
+
+from workshop import db
+
+config = context.config
+
+# The kit's in-process API sets this to False and shows Alembic's log lines its own way.
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+# Models for `alembic revision --autogenerate`. Lessons that teach autogenerate put theirs here.
+target_metadata = config.attributes.get("target_metadata")
+
+
+def run_migrations_offline() -> None:
+    """`alembic upgrade --sql`: write the SQL instead of running it.
+
+    Offline mode needs only the dialect, so no server is started for it.
+    """
+    offline_url = "sqlite://" if db.backend() == "sqlite" else "postgresql://"
+    context.configure(
+        url=offline_url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Run the migrations on the workshop database, in one transaction where the database can."""
+    with db.engine().connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            # SQLite can't ALTER most things in place; batch mode copies the table instead.
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

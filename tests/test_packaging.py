@@ -1,0 +1,53 @@
+"""The project's own metadata: dependencies agree, and the code is linted and formatted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+
+import yaml
+from packaging.requirements import Requirement
+
+from .conftest import BIN, REPO
+
+
+def _normalized(requirements: list[str]) -> set[tuple[str, str]]:
+    parsed = (Requirement(text) for text in requirements)
+    return {(r.name.lower().replace("_", "-"), str(r.specifier)) for r in parsed}
+
+
+def test_environment_yml_names_the_same_dependencies_as_pyproject() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    from_pyproject = project["dependencies"] + project["optional-dependencies"]["dev"]
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+    conda = environment["dependencies"]
+    pip_section = next(item["pip"] for item in conda if isinstance(item, dict))
+    assert _normalized(pip_section) == _normalized(from_pyproject)
+    python = next(item for item in conda if isinstance(item, str) and item.startswith("python"))
+    assert python.replace("python", "") == project["requires-python"]
+
+
+def test_ruff_lint() -> None:
+    result = subprocess.run(
+        [str(BIN / "ruff"), "check", "."], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format() -> None:
+    result = subprocess.run(
+        [str(BIN / "ruff"), "format", "--check", "."], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_kit_script_runs_on_the_standard_library_alone() -> None:
+    """./kit must start on a bare Python: it may import nothing outside the standard library."""
+    source = (REPO / "kit").read_text()
+    imported = {
+        line.split()[1].split(".")[0]
+        for line in source.splitlines()
+        if line.startswith(("import ", "from ")) and "__future__" not in line
+    }
+    assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)

@@ -1,0 +1,123 @@
+"""The ``workshop`` command: start the lab, look after the database, rebuild the lessons.
+
+    workshop lab [jupyter options]   start the database, then JupyterLab on notebooks/
+    workshop db status|start|stop    the database the kit uses
+    workshop lessons                 the lessons and their checks
+    workshop build [LESSON...]       regenerate participant notebooks and stored outputs
+
+Each verb is a few lines over the modules that do the work; errors the user can act on are
+printed as a message and a fix, with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from workshop import db, paths
+from workshop.errors import WorkshopError
+
+
+def _lab(args: argparse.Namespace, extra: list[str]) -> int:
+    root = paths.root()
+    print(f"Database: {db.where()}")
+    db.url()  # start (or create) it now, so the first cell is instant
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.default_url=/lab/tree/notebooks/{args.open}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers and CI machines often run as root
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    try:
+        return subprocess.call([*argv, *extra], cwd=root, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _db(args: argparse.Namespace, _extra: list[str]) -> int:
+    embedded = not os.environ.get(db.URL_ENV)
+    if args.action == "stop":
+        if not embedded:
+            print(f"{db.URL_ENV} is set: the kit does not run that server, so it leaves it alone.")
+            return 0
+        print("Stopped the embedded PostgreSQL." if db.stop_embedded() else "It was not running.")
+        return 0
+    if args.action == "start" or not embedded:
+        db.url()
+    state = "running" if (not embedded or db.embedded_running()) else "not running"
+    print(f"Database: {db.where()} ({state})")
+    if args.action == "url":
+        print(db.url().render_as_string(hide_password=True))
+    return 0
+
+
+def _lessons(_args: argparse.Namespace, _extra: list[str]) -> int:
+    from workshop.checks import CHECKS
+    from workshop.lessons import LESSONS
+
+    for item in LESSONS:
+        exercises = ", ".join(key for key in sorted(CHECKS) if key.startswith(f"{item.id}."))
+        print(f"{item.id}  {item.title:<28} ~{item.minutes:>3} min  exercises: {exercises or '-'}")
+    return 0
+
+
+def _build(args: argparse.Namespace, _extra: list[str]) -> int:
+    from workshop import build
+
+    build.build(args.lessons or None, execute=not args.no_execute)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(
+        prog="workshop", description="The Migration Workshop Kit's command."
+    )
+    verbs = main_parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+
+    lab = verbs.add_parser("lab", help="start the database and JupyterLab on the lessons")
+    lab.add_argument("--open", default="00-welcome-and-setup.ipynb", help="notebook to open first")
+    lab.set_defaults(run=_lab)
+
+    database = verbs.add_parser("db", help="the workshop database: status, start, stop, url")
+    database.add_argument(
+        "action", choices=["status", "start", "stop", "url"], nargs="?", default="status"
+    )
+    database.set_defaults(run=_db)
+
+    lessons = verbs.add_parser("lessons", help="list the lessons and their exercises")
+    lessons.set_defaults(run=_lessons)
+
+    build_parser = verbs.add_parser(
+        "build", help="regenerate participant notebooks and stored outputs from solutions/"
+    )
+    build_parser.add_argument("lessons", nargs="*", help="lesson ids, e.g. 01 02 (default: all)")
+    build_parser.add_argument(
+        "--no-execute", action="store_true", help="only derive the notebooks; keep outputs"
+    )
+    build_parser.set_defaults(run=_build)
+    return main_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    known, extra = parser().parse_known_args(arguments)
+    if extra and known.verb != "lab":
+        parser().error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return known.run(known, extra)
+    except WorkshopError as error:
+        print(f"workshop: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

