@@ -105,11 +105,12 @@ def migrate(verb: str, target: str, *, what: str) -> None:
 def revision_file(rev: str, *, parent: str | None, hint: str) -> None:
     """The revision exists and sits on ``parent``."""
     try:
-        script = commands.script_directory().get_revision(rev)
-    except Exception as error:  # noqa: BLE001
+        found = {script.revision: script for script in commands.script_directory().walk_revisions()}
+    except Exception as error:  # noqa: BLE001 - a broken file is a verdict too
         raise NotYet(
             f"Alembic cannot read the revision files: {_first_line(error)}", hint
         ) from error
+    script = found.get(rev)
     if script is None:
         raise NotYet(f"there is no revision {rev} in migrations/versions/.", hint)
     if script.down_revision != parent:

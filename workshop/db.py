@@ -128,11 +128,23 @@ def _configured() -> str:
     return os.environ.get(URL_ENV, "").strip()
 
 
+_ENSURED: set[str] = set()
+
+
+def _ensure_once(database_url: sa.URL) -> sa.URL:
+    """Create the database on first use in this process; later calls cost nothing."""
+    key = database_url.render_as_string(hide_password=False)
+    if key not in _ENSURED:
+        ensure_database(database_url)
+        _ENSURED.add(key)
+    return database_url
+
+
 def url() -> sa.URL:
     """The URL of this participant's database, started or created on first use."""
     raw = _configured()
     if not raw:
-        return _embedded_url(EMBEDDED_DATABASE)
+        return _ensure_once(_embedded_url(EMBEDDED_DATABASE))
     try:
         parsed = sa.make_url(raw)
     except sa.exc.ArgumentError as error:
@@ -156,8 +168,7 @@ def url() -> sa.URL:
             if not parsed.database
             else parsed.database.replace("{user}", participant_database_name()[len("workshop_") :])
         )
-        parsed = parsed.set(database=name)
-        ensure_database(parsed)
+        parsed = _ensure_once(parsed.set(database=name))
     return parsed
 
 
@@ -249,25 +260,35 @@ def _maintenance_engine(database_url: sa.URL) -> sa.Engine:
 
 
 def ensure_database(database_url: sa.URL) -> None:
-    """Create the database if it does not exist. Safe when two kernels race to create it."""
+    """Create the database if it does not exist.
+
+    Two kernels of one participant may start at the same moment; a PostgreSQL advisory lock on
+    the name makes the second wait for the first and then find the database there.
+    """
     admin = _maintenance_engine(database_url)
     name = database_url.database
     try:
         with admin.connect() as conn:
-            exists = conn.execute(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            ).scalar()
-            if not exists:
-                try:
+            conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:name))"), {"name": name})
+            try:
+                exists = conn.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                ).scalar()
+                if not exists:
                     conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-                except sa.exc.ProgrammingError as error:
-                    if "already exists" not in str(error.orig):
-                        raise
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name})
     except sa.exc.OperationalError as error:
         raise WorkshopError(
             f"Cannot reach the PostgreSQL server to create database {name!r}: "
             f"{str(error.orig).strip().splitlines()[0]}",
             fix=f"Check the host, port, user and password in {URL_ENV}, and that the server runs.",
+        ) from error
+    except sa.exc.ProgrammingError as error:
+        raise WorkshopError(
+            f"The server refused to create database {name!r}: {str(error.orig).strip()}",
+            fix="Give the account in the URL the CREATEDB privilege, or create the database "
+            "yourself and name it in the URL.",
         ) from error
     finally:
         admin.dispose()

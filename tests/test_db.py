@@ -1,0 +1,225 @@
+"""Choosing, starting and sharing the workshop database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from workshop import db, lessons
+from workshop.errors import WorkshopError
+
+from .conftest import make_project
+
+
+def test_sqlite_paths_are_taken_from_the_project_root(
+    monkeypatch: pytest.MonkeyPatch, project: Path
+) -> None:
+    monkeypatch.setenv(db.URL_ENV, "sqlite:///course.db")
+    monkeypatch.chdir(project / "notebooks")  # a kernel's folder: the same file all the same
+    assert Path(db.url().database) == project / "course.db"
+    assert db.describe() == "SQLite"
+
+
+@pytest.mark.parametrize(
+    "value,says",
+    [
+        ("not a url", "is not a database URL"),
+        ("mysql://u@h/x", "supports PostgreSQL and SQLite"),
+        ("sqlite://", "in-memory SQLite"),
+    ],
+)
+def test_bad_settings_get_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, value: str, says: str
+) -> None:
+    monkeypatch.setenv(db.URL_ENV, value)
+    with pytest.raises(WorkshopError, match=says) as raised:
+        db.url()
+    assert raised.value.fix
+
+
+def test_an_unreachable_server_gets_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(db.URL_ENV, "postgresql://nobody@127.0.0.1:1/")
+    with pytest.raises(WorkshopError, match="Cannot reach the PostgreSQL server"):
+        db.url()
+
+
+@pytest.mark.parametrize(
+    "user,name",
+    [("alice", "workshop_alice"), ("Bob.Smith@uni", "workshop_bob_smith_uni"), ("", "workshop_")],
+)
+def test_participant_database_names(user: str, name: str) -> None:
+    assert db.participant_database_name(user).startswith(name)
+    assert len(db.participant_database_name("x" * 100)) <= 63
+
+
+def test_each_participant_gets_a_database_of_their_own_on_a_shared_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A class on one server: the URL names no database, JUPYTERHUB_USER decides which."""
+    server = db.server_url()
+    shared = server._replace(database=None).render_as_string(hide_password=False)
+    tag = uuid.uuid4().hex[:6]
+    users = [f"alice_{tag}", f"bob_{tag}", f"chen_{tag}"]
+    monkeypatch.setenv(db.URL_ENV, shared)
+    created: list[sa.URL] = []
+    try:
+        for user in users:
+            monkeypatch.setenv("JUPYTERHUB_USER", user)
+            url = db.url()  # created on first use
+            created.append(url)
+            assert url.database == f"workshop_{user}"
+            with db.engine(url).begin() as conn:
+                conn.execute(sa.text("CREATE TABLE mine (owner text)"))
+                conn.execute(sa.text("INSERT INTO mine VALUES (:u)"), {"u": user})
+        for user, url in zip(users, created, strict=True):
+            monkeypatch.setenv("JUPYTERHUB_USER", user)
+            assert db.url() == url  # second use: the same database, not a new one
+            with db.engine(url).connect() as conn:
+                owners = conn.execute(sa.text("SELECT owner FROM mine")).scalars().all()
+            assert owners == [user], "participants must not see each other's tables"
+    finally:
+        db.dispose_engines()
+        for url in created:
+            db.drop_database(url)
+
+
+def test_racing_creations_of_one_participant_database_both_succeed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = db.server_url()
+    target = server.set(database=f"test_race_{uuid.uuid4().hex[:8]}")
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: db.ensure_database(target), range(4)))
+        with db.engine(target).connect() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+    finally:
+        db.dispose_engines()
+        db.drop_database(target)
+
+
+def test_scratch_databases_are_dropped_afterwards() -> None:
+    with db.scratch_database("test") as url:
+        with db.engine(url).connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    admin = db.server_url()
+    with db.engine(admin).connect() as conn:
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
+        ).scalar()
+    assert exists is None
+
+
+STARTER = """
+import sys
+from workshop import db
+import sqlalchemy as sa
+n = int(sys.argv[1])
+with db.engine().begin() as conn:
+    conn.execute(sa.text(f"CREATE TABLE start_{n} (n int)"))
+    conn.execute(sa.text(f"INSERT INTO start_{n} VALUES ({n})"))
+print(db.start_embedded().name)
+"""
+
+
+def test_simultaneous_cold_starts_share_one_server_safely() -> None:
+    """Four processes start the embedded server at once, on a new data folder.
+
+    The lock lets one of them run initdb and pg_ctl; all four end up on the same server, and
+    every one of their writes is there afterwards.
+    """
+    root = make_project()
+    env = dict(os.environ, WORKSHOP_ROOT=str(root))
+    env.pop(db.URL_ENV, None)
+    try:
+        starts = [
+            subprocess.Popen(
+                [sys.executable, "-c", STARTER, str(n)],
+                env=env,
+                cwd=root,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(4)
+        ]
+        results = [process.communicate(timeout=120) for process in starts]
+        for process, (_out, err) in zip(starts, results, strict=True):
+            assert process.returncode == 0, err
+        assert len({out for out, _ in results}) == 1, "all four must use one server"
+        check = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from workshop import db; import sqlalchemy as sa\n"
+                "with db.engine().connect() as c:\n"
+                "    print([c.execute(sa.text(f'SELECT n FROM start_{n}')).scalar()\n"
+                "           for n in range(4)])",
+            ],
+            env=env,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert check.stdout.strip() == "[0, 1, 2, 3]", check.stderr
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "workshop.cli", "db", "stop"], env=env, cwd=root, timeout=60
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_data_survives_a_server_restart() -> None:
+    """Stopping and starting the embedded server (a reboot, a new session) keeps the data."""
+    root = make_project()
+    env = dict(os.environ, WORKSHOP_ROOT=str(root))
+    env.pop(db.URL_ENV, None)
+    write = "from workshop import db; import sqlalchemy as sa\nwith db.engine().begin() as c:\n"
+    try:
+        steps = [
+            write + "    c.execute(sa.text('CREATE TABLE kept (v text)'))\n"
+            "    c.execute(sa.text(\"INSERT INTO kept VALUES ('still here')\"))",
+            "from workshop import db; assert db.stop_embedded()",
+            "from workshop import db; import sqlalchemy as sa\nwith db.engine().connect() as c:\n"
+            "    print(c.execute(sa.text('SELECT v FROM kept')).scalar())",
+        ]
+        outputs = []
+        for code in steps:
+            done = subprocess.run(
+                [sys.executable, "-c", code],
+                env=env,
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+            outputs.append(done.stdout.strip())
+        assert outputs[-1] == "still here"
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "workshop.cli", "db", "stop"], env=env, cwd=root, timeout=60
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_emptying_the_database_removes_tables_types_and_data(project: Path) -> None:
+    with db.engine().begin() as conn:
+        conn.execute(sa.text("CREATE TYPE mood AS ENUM ('ok', 'meh')"))
+        conn.execute(sa.text("CREATE TABLE t (m mood)"))
+    lessons.empty_database()
+    inspector = sa.inspect(db.engine())
+    assert inspector.get_table_names() == []
+    with db.engine().connect() as conn:
+        assert (
+            conn.execute(sa.text("SELECT count(*) FROM pg_type WHERE typname='mood'")).scalar() == 0
+        )
