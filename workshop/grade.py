@@ -1,0 +1,400 @@
+"""Grading with nbval against the instructor's answer key.
+
+nbval compares a notebook's fresh outputs with the outputs stored in that same notebook. Run on a
+submission as it is, that would only prove the submission reproduces itself, and a participant
+could paste the expected output over wrong code. So the graded notebook is built from the
+**answer key** (``solutions/<lesson>.ipynb``, with the reference outputs) and only the
+participant's **exercise cells** are taken from the submission. The check cells, and their
+expected verdicts, are the key's. Outputs stored in a submission are never read.
+
+Each submission runs in a temporary copy, with a database of its own on a PostgreSQL server that
+grading starts for itself (never the instructor's), and in a kernel whose environment holds
+nothing of the instructor's. nbval applies a per-cell timeout, so a hung or crashing cell is
+recorded and the rest is graded. Submissions run in parallel, one per core.
+
+This is isolation, not a sandbox: the participant's code runs as the instructor's user. See
+docs/instructor-guide.md for running it in a container or a separate account.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import sqlalchemy as sa
+
+from workshop import build, db, paths
+from workshop.errors import WorkshopError
+from workshop.lessons import LESSONS, Lesson
+
+CHECK_CALL = re.compile(r'check_exercise\(\s*["\'](\d\d\.\d+)["\']\s*\)')
+ANSI = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*m")  # JUnit XML spells ESC as #x1B
+DETAIL_LIMIT = 400
+
+
+# --- what is graded ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    name: str
+    source: Path  # an archive or a folder; read, never written
+
+
+@dataclass
+class Result:
+    participant: str
+    lesson: str
+    exercise: str
+    status: str  # passed | failed | error | missing
+    detail: str = ""
+    expected: str = ""
+    got: str = ""
+
+
+@dataclass
+class Exercise:
+    exercise_id: str
+    exercise_cell: int  # index among code cells (nbval's "Cell N")
+    check_cell: int
+    expected: str
+
+
+@dataclass
+class GradedLesson:
+    lesson: Lesson
+    notebook: nbformat.NotebookNode
+    exercises: list[Exercise] = field(default_factory=list)
+    missing: set[str] = field(default_factory=set)
+
+
+def find_submissions(inputs: Iterable[Path]) -> list[Submission]:
+    """Archives, submission folders, and folders of either, in a stable order."""
+    found: list[Submission] = []
+    for given in inputs:
+        path = Path(given)
+        if path.is_file() and path.suffix == ".zip":
+            found.append(Submission(path.stem, path))
+        elif path.is_dir() and (path / "notebooks").is_dir():
+            found.append(Submission(path.name, path))
+        elif path.is_dir():
+            inner = sorted(
+                p
+                for p in path.iterdir()
+                if (p.is_file() and p.suffix == ".zip")
+                or (p.is_dir() and (p / "notebooks").is_dir())
+            )
+            if not inner:
+                raise WorkshopError(
+                    f"{path} holds no submissions (no .zip archives, no folders with notebooks/).",
+                    fix="Pass the archives, or the folder you collected them in.",
+                )
+            found.extend(find_submissions(inner))
+        else:
+            raise WorkshopError(
+                f"{path} is neither a submission archive (.zip) nor a folder.",
+                fix="Pass archives made by `workshop submit`, or folders of them.",
+            )
+    names: dict[str, int] = {}
+    unique = []
+    for submission in found:
+        count = names[submission.name] = names.get(submission.name, 0) + 1
+        name = submission.name if count == 1 else f"{submission.name}-{count}"
+        unique.append(Submission(name, submission.source))
+    return unique
+
+
+def unpack(submission: Submission, destination: Path) -> Path:
+    """Copy a submission's files into ``destination``; return the folder holding notebooks/."""
+    destination.mkdir(parents=True, exist_ok=True)
+    if submission.source.is_dir():
+        shutil.copytree(submission.source / "notebooks", destination / "notebooks")
+        return destination
+    with zipfile.ZipFile(submission.source) as archive:
+        for member in archive.infolist():
+            target = (destination / member.filename).resolve()
+            if not target.is_relative_to(destination.resolve()):
+                raise WorkshopError(
+                    f"{submission.source.name} has an unsafe path: {member.filename}"
+                )
+        archive.extractall(destination)
+    for candidate in (destination, *sorted(destination.iterdir())):
+        if (candidate / "notebooks").is_dir():
+            return candidate
+    raise WorkshopError(f"{submission.source.name} holds no notebooks/ folder.")
+
+
+def _text(outputs: list) -> str:
+    return "".join(
+        output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in outputs
+    )
+
+
+def graded_notebook(
+    item: Lesson, key: nbformat.NotebookNode, handed_in: nbformat.NotebookNode
+) -> GradedLesson:
+    """The key, with the participant's exercise cells in place of the key's.
+
+    An exercise cell is found by its cell id, else as the n-th cell tagged ``exercise`` (a cell
+    copied in JupyterLab gets a new id). Each exercise is graded by the check cell after it.
+    """
+    graded = nbformat.from_dict(key)
+    theirs = [c for c in handed_in.cells if c.cell_type == "code"]
+    by_id = {c.get("id"): c for c in theirs if "exercise" in c.metadata.get("tags", [])}
+    their_exercises = [c for c in theirs if "exercise" in c.metadata.get("tags", [])]
+    result = GradedLesson(item, graded)
+    exercise_cell: int | None = None
+    exercise_missing = False
+    seen = 0
+    for index, cell in enumerate(c for c in graded.cells if c.cell_type == "code"):
+        tags = cell.metadata.setdefault("tags", [])
+        if "check" in tags:
+            match = CHECK_CALL.search(cell.source)
+            if match and exercise_cell is not None:
+                exercise_id = match.group(1)
+                result.exercises.append(
+                    Exercise(exercise_id, exercise_cell, index, _text(cell.outputs))
+                )
+                if exercise_missing:
+                    result.missing.add(exercise_id)
+                exercise_cell = None
+            continue
+        if "nbval-ignore-output" not in tags:
+            tags.append("nbval-ignore-output")  # only the check cells' verdicts are graded
+        if "exercise" in tags:
+            mine = by_id.get(cell.get("id"))
+            if mine is None and seen < len(their_exercises):
+                mine = their_exercises[seen]
+            seen += 1
+            cell.source = mine.source if mine is not None else ""
+            exercise_cell, exercise_missing = index, mine is None
+    return result
+
+
+# --- running it ----------------------------------------------------------------------------
+
+
+def clean_environment(root: Path, database_url: str) -> dict[str, str]:
+    """All the kernel gets: no instructor variables, no instructor database, no secrets."""
+    home = root / ".home"
+    home.mkdir(exist_ok=True)
+    return {
+        "PATH": os.pathsep.join(
+            [str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]
+        ),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "WORKSHOP_ROOT": str(root),
+        db.URL_ENV: database_url,
+        "JUPYTERHUB_USER": "graded",
+    }
+
+
+def _cell_index(testcase: ET.Element) -> int | None:
+    match = re.search(r"Cell (\d+)", testcase.get("name", ""))
+    return int(match.group(1)) if match else None
+
+
+def _outcome(testcase: ET.Element) -> tuple[str, str]:
+    """(passed | failed | error | skipped, message) for one nbval cell."""
+    for tag in ("failure", "error"):
+        node = testcase.find(tag)
+        if node is not None:
+            text = ANSI.sub("", node.text or node.get("message") or "")
+            return tag if tag == "failure" else "error", text
+    if testcase.find("skipped") is not None:
+        return "skipped", ""
+    return "passed", ""
+
+
+def _short(text: str, *, one_line: bool = True) -> str:
+    """Keep report cells readable, even when a cell printed megabytes."""
+    if one_line:
+        text = " ".join(text.split())
+    return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "…"
+
+
+def _got_from_diff(message: str, expected: str) -> str:
+    """The fresh output's lines from nbval's diff: the +/- lines that are not the key's."""
+    wanted = {line.strip() for line in expected.splitlines()}
+    diff = [line.strip() for line in message.splitlines()]
+    got = [
+        line[2:].strip()
+        for line in diff
+        if line.startswith(("+ ", "- ")) and line[2:].strip() not in wanted
+    ]
+    return "\n".join(got[:4])
+
+
+def _interpret(
+    participant: str, lesson: GradedLesson, cells: dict[int, tuple[str, str]]
+) -> list[Result]:
+    results = []
+    for exercise in lesson.exercises:
+        base = Result(participant, lesson.lesson.id, exercise.exercise_id, "error")
+        base.expected = _short(exercise.expected.strip(), one_line=False)
+        if exercise.exercise_id in lesson.missing:
+            base.status, base.detail = "missing", "the exercise cell was deleted or not found"
+            results.append(base)
+            continue
+        work_state, work_message = cells.get(exercise.exercise_cell, ("error", "not run"))
+        state, message = cells.get(exercise.check_cell, ("error", "not run"))
+        # A dead kernel cannot be interrupted, and nbval says so; the next cell finds it dead.
+        dead = "Failed to interrupt kernel" in work_message or "Kernel dead" in message
+        timed_out = "Timeout of" in work_message and not dead
+        if dead:
+            base.detail = "the kernel died (the code crashed or exited Python)"
+        elif timed_out:
+            base.detail = "the exercise cell did not finish in time and was stopped"
+        elif state == "passed":
+            base.status = "passed"
+        elif state == "failure" and "outputs differ" in message:
+            base.status = "failed"
+            base.got = _short(_got_from_diff(message, exercise.expected), one_line=False)
+            base.detail = base.got.splitlines()[0] if base.got else "the check's verdict differs"
+        else:
+            base.detail = _short(message.strip().splitlines()[-1] if message.strip() else state)
+        if work_state in ("failure", "error") and base.status == "failed" and not timed_out:
+            last = [line for line in work_message.strip().splitlines() if line.strip()]
+            base.detail += f" (the exercise cell raised: {_short(last[-1]) if last else '?'})"
+        results.append(base)
+    return results
+
+
+def grade_one(submission: Submission, server: sa.URL, timeout: int, workdir: Path) -> list[Result]:
+    """Grade every lesson of one submission in its own copy and database."""
+    root = build.copy_project(Path(tempfile.mkdtemp(prefix="wk_", dir=workdir)))
+    handed_in = unpack(submission, root / ".submission")
+    lessons: list[GradedLesson] = []
+    results: list[Result] = []
+    for item in LESSONS:
+        key = nbformat.read(paths.root() / "solutions" / item.notebook, as_version=4)
+        theirs_path = handed_in / "notebooks" / item.notebook
+        if not theirs_path.is_file():
+            for cell in key.cells:
+                match = CHECK_CALL.search(cell.source) if cell.cell_type == "code" else None
+                if match and "check" in cell.metadata.get("tags", []):
+                    results.append(
+                        Result(
+                            submission.name,
+                            item.id,
+                            match.group(1),
+                            "missing",
+                            "the lesson's notebook was not handed in",
+                        )
+                    )
+            continue
+        try:
+            theirs = nbformat.read(theirs_path, as_version=4)
+        except Exception as error:  # noqa: BLE001 - a broken file is recorded, not fatal
+            results.append(
+                Result(submission.name, item.id, "*", "error", f"unreadable notebook: {error}")
+            )
+            continue
+        lesson = graded_notebook(item, key, theirs)
+        nbformat.write(lesson.notebook, root / "notebooks" / item.notebook)
+        lessons.append(lesson)
+    shutil.rmtree(root / ".submission")
+    if lessons:
+        results.extend(_run_nbval(submission.name, root, lessons, server, timeout))
+    shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+def _run_nbval(
+    participant: str, root: Path, lessons: list[GradedLesson], server: sa.URL, timeout: int
+) -> list[Result]:
+    database = server.set(database=f"grade_{os.urandom(6).hex()}")
+    db.ensure_database(database)
+    junit = root / "nbval.xml"
+    cells = sum(len([c for c in g.notebook.cells if c.cell_type == "code"]) for g in lessons)
+    try:
+        with open(root / "nbval.log", "w") as log:
+            subprocess.run(
+                [sys.executable, "-m", "pytest", "--nbval", "-p", "no:cacheprovider",
+                 "--nbval-sanitize-with", str(build.SANITIZE_CFG),
+                 f"--nbval-cell-timeout={timeout}", f"--junitxml={junit}", "-q",
+                 "--rootdir", str(root),
+                 *[str(root / "notebooks" / g.lesson.notebook) for g in lessons]],
+                cwd=root, env=clean_environment(root, database.render_as_string(False)),
+                stdout=log, stderr=subprocess.STDOUT, timeout=timeout * cells + 120,
+            )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pass  # whatever ran is in the JUnit file; the rest is recorded as not run
+    finally:
+        db.drop_database(database)
+    by_notebook: dict[str, dict[int, tuple[str, str]]] = {}
+    if junit.exists():
+        for testcase in ET.parse(junit).iter("testcase"):
+            index = _cell_index(testcase)
+            classname = testcase.get("classname", "")  # e.g. notebooks.01-x.ipynb
+            for lesson in lessons:
+                if index is not None and classname.endswith(lesson.lesson.notebook):
+                    by_notebook.setdefault(lesson.lesson.notebook, {})[index] = _outcome(testcase)
+    results = []
+    for lesson in lessons:
+        results.extend(_interpret(participant, lesson, by_notebook.get(lesson.lesson.notebook, {})))
+    return results
+
+
+# --- the batch -----------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    results: list[Result]
+    participants: list[str]
+    grader_errors: list[str]
+
+
+def grade(
+    inputs: Iterable[Path], *, jobs: int | None = None, timeout: int = 60, progress: bool = True
+) -> Batch:
+    """Grade every submission found in ``inputs`` on a grading server of its own."""
+    submissions = find_submissions(inputs)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    workdir = Path(tempfile.mkdtemp(prefix="wk_grade_"))
+    data = workdir / "pgdata"
+    results: list[Result] = []
+    errors: list[str] = []
+    try:
+        socket_dir = db.start_embedded(data)
+        server = sa.URL.create(
+            "postgresql+psycopg2", username="postgres", database="postgres",
+            query={"host": str(socket_dir)},
+        )  # fmt: skip
+        bar = _progress(len(submissions), progress)
+        with ThreadPoolExecutor(jobs) as pool:
+            futures = {pool.submit(grade_one, s, server, timeout, workdir): s for s in submissions}
+            for future in as_completed(futures):
+                submission = futures[future]
+                try:
+                    results.extend(future.result())
+                except Exception as error:  # noqa: BLE001 - one bad submission must not stop all
+                    errors.append(f"{submission.name}: {type(error).__name__}: {error}")
+                    results.append(Result(submission.name, "*", "*", "error", _short(str(error))))
+                bar.update(1)
+        bar.close()
+    finally:
+        db.stop_embedded(data)
+        shutil.rmtree(workdir, ignore_errors=True)
+    results.sort(key=lambda r: (r.participant, r.lesson, r.exercise))
+    return Batch(results, [s.name for s in submissions], errors)
+
+
+def _progress(total: int, enabled: bool):  # noqa: ANN202 - tqdm's type
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="grading", unit="submission", disable=not enabled)

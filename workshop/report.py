@@ -1,0 +1,165 @@
+"""The grading report: CSV for spreadsheets, one self-contained HTML page, JUnit XML for CI.
+
+Every row is one participant, lesson and exercise with its status (passed, failed, error,
+missing) and, for a failure, the first difference: the answer key's verdict against the
+participant's. The class summary gives each exercise's pass rate, hardest first.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from workshop.grade import Batch, Result
+
+STATUSES = ("passed", "failed", "error", "missing")
+
+
+def pass_rates(results: list[Result]) -> list[tuple[str, int, int]]:
+    """(exercise, passed, total) for every exercise, hardest first."""
+    totals: Counter[str] = Counter()
+    passed: Counter[str] = Counter()
+    for result in results:
+        if result.exercise == "*":
+            continue
+        totals[result.exercise] += 1
+        passed[result.exercise] += result.status == "passed"
+    return sorted(
+        ((name, passed[name], totals[name]) for name in totals),
+        key=lambda row: (row[1] / row[2], row[0]),
+    )
+
+
+def write_csv(batch: Batch, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            ["participant", "lesson", "exercise", "status", "detail", "expected", "got"]
+        )
+        for r in batch.results:
+            writer.writerow(
+                [r.participant, r.lesson, r.exercise, r.status, r.detail, r.expected, r.got]
+            )
+
+
+def write_junit(batch: Batch, path: Path) -> None:
+    suites = ET.Element("testsuites", name="workshop grading")
+    by_participant: dict[str, list[Result]] = defaultdict(list)
+    for result in batch.results:
+        by_participant[result.participant].append(result)
+    for participant in batch.participants:
+        rows = by_participant.get(participant, [])
+        counts = Counter(r.status for r in rows)
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=participant,
+            tests=str(len(rows)),
+            failures=str(counts["failed"] + counts["missing"]),
+            errors=str(counts["error"]),
+        )
+        for r in rows:
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{participant}.lesson{r.lesson}", name=r.exercise
+            )
+            if r.status in ("failed", "missing"):
+                node = ET.SubElement(case, "failure", message=r.detail or r.status)
+                node.text = f"expected: {r.expected}\ngot: {r.got}"
+            elif r.status == "error":
+                ET.SubElement(case, "error", message=r.detail or "error")
+    ET.indent(suites)
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
+max-width:72rem;
+color:#1f2328;padding:0 1rem}h1{margin-bottom:.2rem}.sub{color:#57606a;margin-top:0}
+table{border-collapse:collapse;width:100%;margin:1rem 0 2rem}th,td{border:1px solid #d0d7de;
+padding:.35rem .6rem;text-align:left;vertical-align:top}th{background:#f6f8fa}
+.passed{background:#dafbe1}.failed{background:#ffebe9}.error{background:#fff8c5}
+.missing{background:#eaeef2}.bar{background:#d0d7de;height:.7rem;border-radius:.35rem;width:10rem}
+.bar span{display:block;height:100%;background:#2da44e;border-radius:.35rem}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem;white-space:pre-wrap;
+word-break:break-word;margin:0}.legend span{padding:.1rem .5rem;margin-right:.4rem}
+"""
+
+
+def _cell(result: Result | None) -> str:
+    if result is None:
+        return "<td>—</td>"
+    title = html.escape(result.detail, quote=True)
+    return f'<td class="{result.status}" title="{title}">{result.status}</td>'
+
+
+def write_html(batch: Batch, path: Path) -> None:
+    e = html.escape
+    rates = pass_rates(batch.results)
+    exercises = sorted(name for name, _, _ in rates)
+    grid: dict[tuple[str, str], Result] = {(r.participant, r.exercise): r for r in batch.results}
+    counts = Counter(r.status for r in batch.results)
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>Workshop grading report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Workshop grading report</h1>",
+        f"<p class='sub'>{len(batch.participants)} participants · {len(exercises)} exercises · "
+        + " · ".join(f"{counts[s]} {s}" for s in STATUSES)
+        + "</p>",
+        "<p class='legend'>" + "".join(f"<span class='{s}'>{s}</span>" for s in STATUSES) + "</p>",
+    ]
+    if batch.grader_errors:
+        parts.append("<h2>Grading problems</h2><ul>")
+        parts += [f"<li><code>{e(text)}</code></li>" for text in batch.grader_errors]
+        parts.append("</ul>")
+    parts.append("<h2>Class summary: hardest exercises first</h2><table>")
+    parts.append("<tr><th>exercise</th><th>passed</th><th>pass rate</th><th></th></tr>")
+    for name, passed, total in rates:
+        percent = round(100 * passed / total)
+        parts.append(
+            f"<tr><td>{e(name)}</td><td>{passed} / {total}</td><td>{percent}%</td>"
+            f"<td><div class='bar'><span style='width:{percent}%'></span></div></td></tr>"
+        )
+    parts.append("</table><h2>Participants</h2><table><tr><th>participant</th>")
+    parts += [f"<th>{e(name)}</th>" for name in exercises]
+    parts.append("<th>score</th></tr>")
+    for participant in batch.participants:
+        row = [grid.get((participant, name)) for name in exercises]
+        score = sum(1 for r in row if r is not None and r.status == "passed")
+        parts.append(f"<tr><td>{e(participant)}</td>")
+        parts += [_cell(r) for r in row]
+        parts.append(f"<td>{score} / {len(exercises)}</td></tr>")
+    parts.append("</table><h2>What went wrong</h2>")
+    problems = [r for r in batch.results if r.status != "passed"]
+    if not problems:
+        parts.append("<p>Every exercise passed.</p>")
+    else:
+        parts.append(
+            "<table><tr><th>participant</th><th>exercise</th><th>status</th><th>detail</th>"
+            "<th>expected (answer key)</th><th>got</th></tr>"
+        )
+        for r in problems:
+            parts.append(
+                f"<tr><td>{e(r.participant)}</td><td>{e(r.exercise)}</td>"
+                f"<td class='{r.status}'>{r.status}</td><td>{e(r.detail)}</td>"
+                f"<td><pre>{e(r.expected)}</pre></td><td><pre>{e(r.got)}</pre></td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def write_all(batch: Batch, folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {
+        "csv": folder / "grades.csv",
+        "html": folder / "report.html",
+        "junit": folder / "junit.xml",
+    }
+    write_csv(batch, written["csv"])
+    write_html(batch, written["html"])
+    write_junit(batch, written["junit"])
+    return written
