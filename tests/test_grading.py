@@ -10,82 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 import uuid
 import zipfile
 from pathlib import Path
 
-import nbformat
 import pytest
 import sqlalchemy as sa
 
-from workshop import db, grade, report, submit
+from workshop import db, grade, report, sample_class, submit
 
 from .conftest import REPO
 
 SECRET = f"hunter2-{uuid.uuid4().hex[:8]}"
-
-
-def _exercise(nb, lesson: str):
-    return [c for c in nb.cells if "exercise" in c.metadata.get("tags", [])][0]
-
-
-def _solved(name: str):
-    return nbformat.read(REPO / "solutions" / name, as_version=4)
-
-
-L00, L01, L02 = (
-    "00-welcome-and-setup.ipynb",
-    "01-your-first-revision.ipynb",
-    "02-op-create-table.ipynb",
-)
-
-
-def make_submission(folder: Path, edits: dict[str, callable] | None = None) -> Path:
-    """A participant who solved everything, then had ``edits`` applied to some lessons."""
-    (folder / "notebooks").mkdir(parents=True)
-    for name in (L00, L01, L02):
-        nb = _solved(name)
-        if edits and name in edits:
-            edits[name](nb)
-        nbformat.write(nb, folder / "notebooks" / name)
-    return folder
-
-
-def set_exercise(source: str):
-    def edit(nb) -> None:
-        _exercise(nb, "").source = source
-
-    return edit
-
-
-def replace_in_exercise(old: str, new: str):
-    def edit(nb) -> None:
-        cell = _exercise(nb, "")
-        assert old in cell.source
-        cell.source = cell.source.replace(old, new)
-
-    return edit
-
-
-def forge(nb) -> None:
-    """Wrong code, with the answer key's outputs pasted into every cell."""
-    _exercise(nb, "").source = "# I did not do it\n"
-    key = _solved(L02)
-    for mine, theirs in zip(nb.cells, key.cells, strict=True):
-        if mine.cell_type == "code":
-            mine.outputs = theirs.outputs
-
-
-def delete_exercise(nb) -> None:
-    nb.cells.remove(_exercise(nb, ""))
-
-
-def zip_folder(folder: Path, archive: Path) -> Path:
-    with zipfile.ZipFile(archive, "w") as out:
-        for file in sorted(folder.rglob("*")):
-            out.write(file, f"{folder.name}/{file.relative_to(folder)}")
-    shutil.rmtree(folder)
-    return archive
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
@@ -102,77 +39,44 @@ def snapshot(url: sa.URL) -> list:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def instructor(monkeypatch_module):
+    """The instructor's own database and a secret in their environment, during grading."""
+    with db.scratch_database("test") as url:
+        with db.engine(url).begin() as conn:
+            conn.execute(sa.text("CREATE TABLE precious (id int PRIMARY KEY, note text)"))
+            conn.execute(sa.text("INSERT INTO precious VALUES (1, 'do not touch')"))
+        monkeypatch_module.setenv(db.URL_ENV, url.render_as_string(hide_password=False))
+        monkeypatch_module.setenv("INSTRUCTOR_API_TOKEN", SECRET)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, instructor):
     """Grade the whole sample class once; the tests below read the outcome."""
     base = tmp_path_factory.mktemp("class")
     spy = base / "spy.json"
-    snoop = (
-        "import json, os, psycopg2\n"
-        "found = {'env': dict(os.environ)}\n"
-        "try:\n"
-        f"    psycopg2.connect({str(INSTRUCTOR_URL)!r}).close()\n"
-        "    found['instructor_db'] = 'reached'\n"
-        "except Exception as error:\n"
-        "    found['instructor_db'] = type(error).__name__\n"
-        f"open({str(spy)!r}, 'w').write(json.dumps(found))\n"
-    )
     people = base / "submissions"
-    people.mkdir()
-    make_submission(people / "all_correct")
-    make_submission(
-        people / "wrong_type",
-        {L02: replace_in_exercise("sa.String(30), nullable=False", "sa.Integer, nullable=False")},
-    )
-    zip_folder(
-        make_submission(
-            people / "no_downgrade",
-            {L02: replace_in_exercise('op.drop_table("category")', "pass")},
-        ),
-        people / "no_downgrade.zip",
-    )
-    make_submission(people / "forger", {L02: forge})
-    make_submission(
-        people / "hangs", {L00: set_exercise("import time\nwhile True:\n    time.sleep(1)")}
-    )
-    make_submission(people / "kills_kernel", {L01: set_exercise("import os\nos._exit(1)")})
-    make_submission(people / "deleted_cell", {L02: delete_exercise})
-    make_submission(people / "megabytes", {L00: set_exercise("print('x' * 5_000_000)")})
-    make_submission(people / "snoops", {L00: set_exercise(snoop)})
+    made = sample_class.build_sample_class(people, spy_file=spy)
+    assert any(p.suffix == ".zip" for p in made) and any(p.is_dir() for p in made)
     before = fingerprint(people)
-    instructor_before = snapshot(INSTRUCTOR_URL)
+    instructor_before = snapshot(instructor)
     batch = grade.grade([people], jobs=2, timeout=10, progress=False)
     return {
         "batch": batch,
         "rows": {(r.participant, r.exercise): r for r in batch.results},
         "before": before,
         "after": fingerprint(people),
-        "instructor": (instructor_before, snapshot(INSTRUCTOR_URL)),
+        "instructor_url": instructor,
+        "instructor": (instructor_before, snapshot(instructor)),
         "spy": json.loads(spy.read_text()) if spy.exists() else None,
         "reports": report.write_all(batch, base / "report"),
     }
-
-
-INSTRUCTOR_URL: sa.URL
-
-
-@pytest.fixture(scope="module", autouse=True)
-def instructor(monkeypatch_module):
-    """The instructor's own database and a secret in their environment, during grading."""
-    global INSTRUCTOR_URL
-    with db.scratch_database("test") as url:
-        INSTRUCTOR_URL = url
-        with db.engine(url).begin() as conn:
-            conn.execute(sa.text("CREATE TABLE precious (id int PRIMARY KEY, note text)"))
-            conn.execute(sa.text("INSERT INTO precious VALUES (1, 'do not touch')"))
-        monkeypatch_module.setenv(db.URL_ENV, url.render_as_string(hide_password=False))
-        monkeypatch_module.setenv("INSTRUCTOR_API_TOKEN", SECRET)
-        yield
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
 
 
 def status(graded, who: str, exercise: str) -> grade.Result:
@@ -236,13 +140,26 @@ def test_megabytes_of_output_keep_the_report_readable(graded) -> None:
 
 
 def test_snooping_code_finds_nothing_of_the_instructors(graded) -> None:
+    """The kernel's environment and database URL are the grader's, not the instructor's."""
     found = graded["spy"]
     assert found is not None, "the snooping cell did run"
-    text = json.dumps(found["env"])
-    assert SECRET not in text
-    assert INSTRUCTOR_URL.database not in text
-    assert found["env"][db.URL_ENV] != INSTRUCTOR_URL.render_as_string(False)
-    assert found["instructor_db"] != "reached"
+    instructor = graded["instructor_url"]
+    seen = json.dumps(found)
+    assert SECRET not in seen and "INSTRUCTOR_API_TOKEN" not in seen
+    assert instructor.database not in seen
+    assert str(instructor.query["host"]) not in seen, "not even the instructor's server"
+    assert "precious" not in found["tables"]
+    # Only what grading sets, plus what Jupyter and pytest add themselves: not an inherited env.
+    assert len(found["env"]) < 25, sorted(found["env"])
+    assert found["env"]["HOME"] != str(Path.home())
+
+
+def test_the_kernel_environment_is_built_from_nothing() -> None:
+    env = grade.clean_environment(Path(tempfile.mkdtemp()), "sqlite:///x.db")
+    assert set(env) == {
+        "PATH", "HOME", "LANG", "PYTHONDONTWRITEBYTECODE", "WORKSHOP_ROOT", db.URL_ENV,
+        "JUPYTERHUB_USER",
+    }  # fmt: skip
 
 
 def test_submissions_are_byte_identical_after_grading(graded) -> None:
@@ -266,7 +183,7 @@ def test_the_reports_are_written(graded) -> None:
 
 
 def test_submit_makes_an_archive_that_grading_reads(project: Path) -> None:
-    for name in (L00, L01, L02):
+    for name in (sample_class.L00, sample_class.L01, sample_class.L02):
         shutil.copy(REPO / "solutions" / name, project / "notebooks" / name)
     (project / "migrations" / "versions" / "0001_mine.py").write_text("# mine\n")
     archive = submit.submit("Ada Lovelace")

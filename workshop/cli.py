@@ -6,6 +6,7 @@
     workshop build [LESSON...]       regenerate participant notebooks and stored outputs
     workshop submit [--name NAME]    hand in: submissions/<name>.zip
     workshop grade SUBMISSION...     grade archives or folders against the answer key
+    workshop sample-class DIR        a sample class to try grading on
 
 Each verb is a few lines over the modules that do the work; errors the user can act on are
 printed as a message and a fix, with exit status 2, never as a traceback.
@@ -109,6 +110,18 @@ def _grade(args: argparse.Namespace, _extra: list[str]) -> int:
     return 1 if batch.grader_errors else 0
 
 
+def _sample_class(args: argparse.Namespace, _extra: list[str]) -> int:
+    from workshop import sample_class
+
+    target = Path(args.folder)
+    if target.exists():
+        raise WorkshopError(f"{target} already exists.", fix="Name a new folder.")
+    made = sample_class.build_sample_class(target)
+    print(f"Wrote {len(made)} submissions to {target}/: " + ", ".join(p.name for p in made))
+    print(f"Grade them: workshop grade {target} --out grading-report")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(
         prog="workshop", description="The Migration Workshop Kit's command."
@@ -151,6 +164,10 @@ def parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("--timeout", type=int, default=60, help="seconds per cell")
     grade_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     grade_parser.set_defaults(run=_grade)
+
+    sample = verbs.add_parser("sample-class", help="write a sample class to try grading on")
+    sample.add_argument("folder", help="a new folder for the submissions")
+    sample.set_defaults(run=_sample_class)
     return main_parser
 
 

@@ -1,0 +1,130 @@
+"""A sample class made from the solutions, to try grading before a real class hands in.
+
+``workshop sample-class DIR`` writes one submission per case that grading must handle: a
+participant who solved everything, and participants whose work has a wrong column type, no
+downgrade, forged outputs, a cell that never ends, a cell that kills the kernel, a deleted
+exercise cell, megabytes of output, and a cell that snoops in its environment. Some are folders
+and one is an archive, as instructors receive them. The test suite grades this class.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+
+from workshop import paths
+
+Edit = Callable[[nbformat.NotebookNode], None]
+
+L00 = "00-welcome-and-setup.ipynb"
+L01 = "01-your-first-revision.ipynb"
+L02 = "02-op-create-table.ipynb"
+
+SNOOP = """\
+import json, os
+from workshop import db
+import sqlalchemy as sa
+found = {"env": dict(os.environ), "database_url": db.url().render_as_string(False)}
+try:
+    with db.engine().connect() as conn:
+        found["tables"] = sa.inspect(conn).get_table_names()
+except Exception as error:
+    found["tables"] = repr(error)
+print(json.dumps(found)[:300])
+"""
+
+
+def _exercise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    return next(c for c in nb.cells if "exercise" in c.metadata.get("tags", []))
+
+
+def set_exercise(source: str) -> Edit:
+    def edit(nb: nbformat.NotebookNode) -> None:
+        _exercise(nb).source = source
+
+    return edit
+
+
+def replace_in_exercise(old: str, new: str) -> Edit:
+    def edit(nb: nbformat.NotebookNode) -> None:
+        cell = _exercise(nb)
+        if old not in cell.source:
+            raise ValueError(f"the solution no longer contains {old!r}")
+        cell.source = cell.source.replace(old, new)
+
+    return edit
+
+
+def forge(nb: nbformat.NotebookNode) -> None:
+    """Wrong code, with the answer key's outputs pasted into every cell."""
+    _exercise(nb).source = "# I did not do it, but my outputs look perfect\n"
+    key = nbformat.read(paths.root() / "solutions" / L02, as_version=4)
+    for mine, theirs in zip(nb.cells, key.cells, strict=True):
+        if mine.cell_type == "code":
+            mine.outputs = theirs.outputs
+            mine.execution_count = theirs.execution_count
+
+
+def delete_exercise(nb: nbformat.NotebookNode) -> None:
+    nb.cells.remove(_exercise(nb))
+
+
+def snoop(spy_file: Path | None) -> Edit:
+    """Read everything the kernel can see of its environment and database URL."""
+    source = SNOOP
+    if spy_file is not None:
+        source += f"open({str(spy_file)!r}, 'w').write(json.dumps(found))\n"
+    return set_exercise(source)
+
+
+def cases(spy_file: Path | None = None) -> dict[str, dict[str, Edit]]:
+    """Participant name -> edits to their (otherwise solved) lesson notebooks."""
+    return {
+        "all_correct": {},
+        "wrong_type": {
+            L02: replace_in_exercise("sa.String(30), nullable=False", "sa.Integer, nullable=False")
+        },
+        "no_downgrade": {L02: replace_in_exercise('op.drop_table("category")', "pass")},
+        "forger": {L02: forge},
+        "hangs": {L00: set_exercise("import time\nwhile True:\n    time.sleep(1)\n")},
+        "kills_kernel": {L01: set_exercise("import os\nos._exit(1)\n")},
+        "deleted_cell": {L02: delete_exercise},
+        "megabytes": {L00: set_exercise("print('x' * 5_000_000)\n")},
+        "snoops": {L00: snoop(spy_file)},
+    }
+
+
+ARCHIVED = ("no_downgrade",)
+
+
+def write_submission(folder: Path, edits: dict[str, Edit]) -> Path:
+    (folder / "notebooks").mkdir(parents=True)
+    for name in (L00, L01, L02):
+        nb = nbformat.read(paths.root() / "solutions" / name, as_version=4)
+        if name in edits:
+            edits[name](nb)
+        nbformat.write(nb, folder / "notebooks" / name)
+    return folder
+
+
+def _zip(folder: Path) -> Path:
+    archive = folder.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w") as out:
+        for file in sorted(folder.rglob("*")):
+            out.write(file, f"{folder.name}/{file.relative_to(folder)}")
+    shutil.rmtree(folder)
+    return archive
+
+
+def build_sample_class(target: Path, spy_file: Path | None = None) -> list[Path]:
+    """Write the sample class into ``target`` (which must not exist yet)."""
+    target.mkdir(parents=True)
+    made = []
+    for name, edits in cases(spy_file).items():
+        folder = write_submission(target / name, edits)
+        made.append(_zip(folder) if name in ARCHIVED else folder)
+    return made
