@@ -41,6 +41,7 @@ from workshop.lessons import LESSONS, Lesson
 CHECK_CALL = re.compile(r'check_exercise\(\s*["\'](\d\d\.\d+)["\']\s*\)')
 ANSI = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*m")  # JUnit XML spells ESC as #x1B
 DETAIL_LIMIT = 400
+VERDICT_PREFIX = re.compile(r"^❌ Exercise \S+ is not done yet: ")
 
 
 # --- what is graded ------------------------------------------------------------------------
@@ -263,7 +264,8 @@ def _interpret(
         elif state == "failure" and "outputs differ" in message:
             base.status = "failed"
             base.got = _short(_got_from_diff(message, exercise.expected), one_line=False)
-            base.detail = base.got.splitlines()[0] if base.got else "the check's verdict differs"
+            first = base.got.splitlines()[0] if base.got else "the check's verdict differs"
+            base.detail = VERDICT_PREFIX.sub("", first)
         else:
             base.detail = _short(message.strip().splitlines()[-1] if message.strip() else state)
         if work_state in ("failure", "error") and base.status == "failed" and not timed_out:

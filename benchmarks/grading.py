@@ -1,0 +1,48 @@
+"""Grading speed: N generated submissions graded one at a time, then on every core.
+
+    .venv/bin/python benchmarks/grading.py [N]
+
+Prints seconds per submission for both runs and the parallel speed-up. Wall-clock figures on a
+shared machine are noisy, which is why this is a benchmark to read, not a test that asserts.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from workshop import grade, sample_class
+
+
+def make_class(folder: Path, count: int) -> None:
+    for number in range(count):
+        sample_class.write_submission(folder / f"participant_{number:02d}", {})
+
+
+def timed(folder: Path, jobs: int) -> float:
+    start = time.perf_counter()
+    batch = grade.grade([folder], jobs=jobs, progress=False)
+    elapsed = time.perf_counter() - start
+    assert not batch.grader_errors, batch.grader_errors
+    assert all(r.status == "passed" for r in batch.results), "solutions must pass"
+    return elapsed
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 4
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as folder:
+        make_class(Path(folder), count)
+        sequential = timed(Path(folder), 1)
+        parallel = timed(Path(folder), cores)
+    print(f"submissions: {count}, cores: {cores}")
+    print(f"sequential: {sequential / count:.2f} s per submission ({sequential:.1f} s in all)")
+    print(f"parallel:   {parallel / count:.2f} s per submission ({parallel:.1f} s in all)")
+    print(f"speed-up:   {sequential / parallel:.2f}x on {cores} cores")
+
+
+if __name__ == "__main__":
+    main()
