@@ -50,6 +50,10 @@ def project(monkeypatch: pytest.MonkeyPatch, scratch_url: str) -> Iterator[Path]
     monkeypatch.setenv("WORKSHOP_ROOT", str(root))
     monkeypatch.setenv(db.URL_ENV, scratch_url)
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    # start_lesson() sets these for the rest of the process, as a kernel needs; owning them here
+    # makes pytest put them back, so no later test runs `alembic` against a deleted copy.
+    monkeypatch.setenv("ALEMBIC_CONFIG", str(root / "alembic.ini"))
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     monkeypatch.chdir(root)
     try:
         yield root

@@ -29,6 +29,7 @@ from workshop.commands import (
     stamp,
     upgrade,
 )
+from workshop.diagrams import er_diagram, revision_graph
 from workshop.environment import check_environment, versions
 from workshop.errors import WorkshopError
 from workshop.ipython import load_ipython_extension
@@ -43,12 +44,14 @@ __all__ = [
     "current",
     "current_revisions",
     "downgrade",
+    "er_diagram",
     "head_revisions",
     "heads",
     "history",
     "load_ipython_extension",
     "merge",
     "revision",
+    "revision_graph",
     "show",
     "stamp",
     "start_lesson",

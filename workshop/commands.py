@@ -83,18 +83,41 @@ def run(verb: Callable[..., Any], *args: Any, quiet: bool = False, **kwargs: Any
     """Run one ``alembic.command`` verb in process and print its output, paths made relative.
 
     The output is printed even when the command fails, so that what happened before the error is
-    not lost; the error itself is raised unchanged.
+    not lost. Then, for a mistake the kit knows, a plain-words explanation with the fix
+    (:mod:`workshop.friendly`); the error itself is raised unchanged below it. A downgrade that
+    ran a ``pass``-only ``downgrade()`` gets a warning, as it changes nothing without failing.
+    ``quiet=True`` prints nothing at all: the exercise checks give their own verdicts.
     """
-    metadata = kwargs.pop("metadata", None)
-    try:
-        with _captured() as buffer:
-            return verb(config(stdout=buffer, metadata=metadata), *args, **kwargs)
-    finally:
-        text = paths.relative(buffer.getvalue())
+    from workshop import friendly
+
+    def show_output() -> None:
+        captured = buffer.getvalue()
+        # Relativise only when there is something to print: when the project root itself cannot
+        # be found, paths.relative would raise and hide the command's real error.
+        text = paths.relative(captured) if captured.strip() else ""
         # Status lines come in two writes ("Generating x ..." then "done"); keep them on one line.
         text = re.sub(r" \.\.\.\n\s*done", " ...  done", text).rstrip()
-        if text and not quiet:
+        if text:
             print(text)
+
+    metadata = kwargs.pop("metadata", None)
+    buffer = io.StringIO()
+    try:
+        with _captured() as buffer:
+            result = verb(config(stdout=buffer, metadata=metadata), *args, **kwargs)
+    except BaseException as error:
+        if not quiet:
+            show_output()
+            explanation = friendly.explain(error)
+            if explanation is not None:
+                print(explanation)
+        raise
+    if not quiet:
+        show_output()
+        if verb is command.downgrade and not kwargs.get("sql"):
+            for note in friendly.downgrade_notes(buffer.getvalue()):
+                print(note)
+    return result
 
 
 # --- the verbs -----------------------------------------------------------------------------

@@ -1,0 +1,58 @@
+"""The revision graph and the ER diagram are drawn from real files and a real database."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from workshop import commands, diagrams
+
+REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "migrations" / "02"
+
+
+def test_revision_graph_shows_branches_merges_labels_and_the_current_revision(
+    project: Path,
+) -> None:
+    commands.revision("start", rev_id="a1")
+    commands.revision("left side", rev_id="b1", branch_label="left")
+    commands.revision("right side", rev_id="c1", head="a1", splice=True)
+    commands.merge(["b1", "c1"], "join them", rev_id="d1")
+    commands.upgrade("b1")
+    source = diagrams.revision_graph().source
+    lines = set(source.splitlines())
+    assert source.startswith("flowchart LR")
+    for edge in ("base --> r_a1", "r_a1 --> r_b1", "r_a1 --> r_c1", "r_b1 --> r_d1",
+                 "r_c1 --> r_d1"):  # fmt: skip
+        assert f"  {edge}" in lines, edge
+    assert '  r_b1["b1<br/>left side<br/>(left)"]' in lines
+    assert '  r_d1["d1<br/>join them<br/>head"]' in lines
+    assert "  class r_b1 current" in lines
+    assert "r_a1 --> r_d1" not in source, "no edge that the files do not have"
+
+
+def test_revision_graph_of_an_empty_database_marks_base(project: Path) -> None:
+    commands.revision("only", rev_id="0001")
+    assert "  class base current" in diagrams.revision_graph().source.splitlines()
+
+
+def test_er_diagram_shows_tables_columns_and_foreign_keys(project: Path) -> None:
+    for file in REFERENCE.glob("*.py"):
+        shutil.copy(file, project / "migrations" / "versions")
+    commands.upgrade("head")
+    source = diagrams.er_diagram().source
+    lines = source.splitlines()
+    assert lines[0] == "erDiagram"
+    assert "    integer id PK" in lines
+    assert "    varchar_30 name" in lines
+    assert "    integer account_id FK" in lines
+    assert '  account ||--o{ category : "account_id"' in lines
+    assert "alembic_version" not in source
+    commands.downgrade("0001")
+    assert "category" not in diagrams.er_diagram().source
+
+
+def test_diagrams_render_as_mermaid_in_jupyterlab(project: Path) -> None:
+    commands.revision("only", rev_id="0001")
+    bundle = diagrams.revision_graph()._repr_mimebundle_()
+    assert bundle["text/markdown"].startswith("```mermaid\nflowchart LR")
+    assert bundle["text/vnd.mermaid"] == bundle["text/plain"]
