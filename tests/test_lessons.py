@@ -15,7 +15,8 @@ def test_start_on_a_fresh_project_makes_no_backup(project: Path, capsys) -> None
     out = capsys.readouterr().out
     assert "Lesson 02 · op.create_table" in out
     assert "no revision files yet" in out
-    assert "backup" not in out and not (project / ".workshop" / "backups").exists()
+    backups = project / ".workshop" / "backups"
+    assert "saved in" not in out and not (backups.exists() and any(backups.iterdir()))
 
 
 def test_participant_files_are_backed_up_byte_for_byte_before_a_reset(
@@ -51,11 +52,37 @@ def test_starting_twice_makes_two_backups_not_one_overwritten(project: Path) -> 
     assert [(b / "versions" / "0009_mine.py").read_text() for b in backups] == ["first", "second"]
 
 
-def test_the_database_is_emptied_for_the_lesson(project: Path) -> None:
+def test_the_database_is_saved_then_emptied_for_the_lesson(project: Path, capsys) -> None:
     with db.engine().begin() as conn:
         conn.execute(sa.text("CREATE TABLE leftover (x int)"))
+        conn.execute(sa.text("INSERT INTO leftover VALUES (4242)"))
     lessons.start_lesson("02")
     assert sa.inspect(db.engine()).get_table_names() == []
+    (backup,) = (project / ".workshop" / "backups").iterdir()
+    dump = (backup / "database.sql").read_text()
+    assert "CREATE TABLE public.leftover" in dump and "4242" in dump
+    assert "database.sql" in capsys.readouterr().out
+
+
+def test_the_saved_database_can_be_restored(project: Path) -> None:
+    """The backup is a real pg_dump script: loading it brings the table and rows back."""
+    with db.engine().begin() as conn:
+        conn.execute(sa.text("CREATE TABLE diary (entry text)"))
+        conn.execute(sa.text("INSERT INTO diary VALUES ('restored')"))
+    saved = lessons.reset_to("02")
+    script = (saved / "database.sql").read_text()
+    raw = db.engine().raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute("\n".join(
+                line for line in script.splitlines()
+                if not line.startswith("\\")  # psql meta-commands such as \restrict
+            ))  # fmt: skip
+        raw.commit()
+    finally:
+        raw.close()
+    with db.engine().connect() as conn:
+        assert conn.execute(sa.text("SELECT entry FROM public.diary")).scalar() == "restored"
 
 
 def test_unknown_lesson(project: Path) -> None:

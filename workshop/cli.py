@@ -3,6 +3,8 @@
     workshop lab [jupyter options]   start the database, then JupyterLab on notebooks/
     workshop db status|start|stop    the database the kit uses
     workshop lessons                 the lessons and their checks
+    workshop reset [LESSON]          files and database to a lesson's start (backups first)
+    workshop doctor                  diagnose files and database, and propose the fix
     workshop build [LESSON...]       regenerate participant notebooks and stored outputs
     workshop submit [--name NAME]    hand in: submissions/<name>.zip
     workshop grade SUBMISSION...     grade archives or folders against the answer key
@@ -73,6 +75,20 @@ def _lessons(_args: argparse.Namespace, _extra: list[str]) -> int:
     return 0
 
 
+def _reset(args: argparse.Namespace, _extra: list[str]) -> int:
+    from workshop import lessons
+
+    saved = lessons.reset_to(args.lesson)
+    lessons.describe_start(lessons.lesson(args.lesson), saved)
+    return 0
+
+
+def _doctor(_args: argparse.Namespace, _extra: list[str]) -> int:
+    from workshop import doctor
+
+    return doctor.report()
+
+
 def _build(args: argparse.Namespace, _extra: list[str]) -> int:
     from workshop import build
 
@@ -140,6 +156,15 @@ def parser() -> argparse.ArgumentParser:
 
     lessons = verbs.add_parser("lessons", help="list the lessons and their exercises")
     lessons.set_defaults(run=_lessons)
+
+    reset = verbs.add_parser(
+        "reset", help="bring files and database to a lesson's starting point (backups first)"
+    )
+    reset.add_argument("lesson", nargs="?", default="00", help="lesson id (default: 00)")
+    reset.set_defaults(run=_reset)
+
+    doctor = verbs.add_parser("doctor", help="diagnose the files and the database")
+    doctor.set_defaults(run=_doctor)
 
     build_parser = verbs.add_parser(
         "build", help="regenerate participant notebooks and stored outputs from solutions/"

