@@ -1,0 +1,322 @@
+"""A real browser drives the lab: headless Chromium runs lesson 01 in `workshop lab`'s JupyterLab.
+
+The browser is Debian's ``chromium`` with its ``chromium-driver``, driven by Selenium. When they are
+missing, the module installs them with apt-get (CI machines run as root). Only where that is
+impossible (not root, no apt-get, the install failed) is the test skipped, with the reason.
+
+The screenshot goes to ``test-artifacts/browser-lesson-01.png`` (``-failed.png`` when it fails).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import nbformat
+import pytest
+from filelock import FileLock
+
+from .conftest import BIN, REPO
+from .test_lab import TOKEN, free_port, get
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+APT_PACKAGES = ["chromium", "chromium-driver"]
+# Headless, no sandbox (root), and nothing that calls out: this network is closed, and Chromium's
+# background connections would be refused.
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,2400",  # tall, so that the screenshot shows many cells with their outputs
+]
+
+ARTIFACTS = REPO / "test-artifacts"
+SCREENSHOT = ARTIFACTS / "browser-lesson-01.png"
+FAILED_SCREENSHOT = ARTIFACTS / "browser-lesson-01-failed.png"
+
+LESSON = "01-your-first-revision.ipynb"
+# What running lesson 01 prints, in cell order: wk.upgrade("head"), !alembic current, and the
+# check cell of the exercise, which the participant version leaves unsolved.
+EXPECTED = [
+    "Running upgrade 0001 -> 0002, add account description",
+    "0002 (head)",
+    "Exercise 01.1 is not done yet",
+]
+
+T = TypeVar("T")
+
+
+def _apt_install() -> str | None:
+    """Install the browser with apt-get. Returns None when done, or why it could not be."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "not running as root, so apt-get cannot install it"
+    apt_get = shutil.which("apt-get")
+    if apt_get is None:
+        return "there is no apt-get on this machine"
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    wait_for_lock = ["-o", "DPkg::Lock::Timeout=300"]
+    steps = [
+        ([apt_get, *wait_for_lock, "update"], 600),
+        ([apt_get, *wait_for_lock, "install", "-y", *APT_PACKAGES], 1200),
+    ]
+    for argv, timeout in steps:
+        try:
+            result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return f"`{' '.join(argv)}` did not finish in {timeout} s"
+        if result.returncode != 0:
+            tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
+            return f"`{' '.join(argv)}` failed ({result.returncode}): " + " | ".join(tail)
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium() -> None:
+    """Debian's chromium and chromedriver, installed now if missing; skip only if impossible."""
+
+    def missing() -> list[str]:
+        return [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+
+    if not missing():
+        return
+    # Parallel workers (pytest-xdist) must not run apt-get at the same time.
+    with FileLock(Path(tempfile.gettempdir()) / "workshop-chromium-install.lock"):
+        if missing():
+            why_not = _apt_install()
+            if why_not is None and missing():
+                why_not = f"apt-get installed {APT_PACKAGES} but {missing()} still do not exist"
+            if why_not is not None:
+                reason = (
+                    f"headless Chromium is missing ({', '.join(missing())}) and could not be "
+                    f"installed: {why_not}. Install it: apt-get install {' '.join(APT_PACKAGES)}"
+                )
+                print(f"test_browser: SKIPPED: {reason}")
+                pytest.skip(reason)
+
+
+def poll(check: Callable[[], T], timeout: float, what: str, interval: float = 0.5) -> T:
+    """Call ``check`` until it returns something true; fail with ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} (waited {timeout:.0f} s)")
+        time.sleep(interval)
+
+
+def without_outputs(notebook: Path) -> None:
+    """Clear the stored outputs, so that every output on the page comes from this run."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nbformat.write(nb, notebook)
+
+
+def lab_settings(folder: Path) -> dict[str, str]:
+    """Fresh JupyterLab user settings and workspaces, without the news toast (it would fetch)."""
+    notification = folder / "settings" / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false"})
+    )
+    (folder / "workspaces").mkdir()
+    return {
+        "JUPYTERLAB_SETTINGS_DIR": str(folder / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces"),
+    }
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    text = path.read_text(errors="replace") if path.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.fixture
+def lab(project: Path, tmp_path: Path) -> Iterator[str]:
+    """`workshop lab` in the scratch project, as the README starts it. Yields its base URL."""
+    port = free_port()
+    log = tmp_path / "lab.log"
+    env = dict(os.environ, **lab_settings(tmp_path / "jupyterlab"))
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                str(BIN / "workshop"),
+                "lab",
+                "--no-browser",
+                f"--port={port}",
+                "--ip=127.0.0.1",
+                f"--IdentityProvider.token={TOKEN}",
+            ],
+            cwd=project,
+            stdout=output,  # a file, not a pipe: nobody reads it while the lab runs
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            env=env,
+        )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        assert process.poll() is None, f"workshop lab exited:\n{tail(log)}"
+        try:
+            return get(f"{base}/api/status")[0] == 200
+        except OSError:
+            return False
+
+    try:
+        poll(answers, 120, "JupyterLab did not answer on /api/status")
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture
+def browser(chromium: None, tmp_path: Path) -> Iterator[object]:
+    """Headless Chromium through chromedriver, with a fresh profile."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ.setdefault("SE_AVOID_STATS", "true")  # Selenium Manager must not call out
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(str(CHROMEDRIVER), log_output=str(tmp_path / "chromedriver.log"))
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(120)
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+# The text of every cell output on the page, one output after another.
+OUTPUTS_JS = """
+return Array.from(document.querySelectorAll('.jp-Notebook .jp-OutputArea-output'))
+    .map((output) => output.textContent).join('\\n');
+"""
+
+
+def accept_dialogs(driver) -> None:
+    """Accept any dialog, e.g. "Select Kernel" (it proposes the notebook's own kernel)."""
+    from selenium.webdriver.common.by import By
+
+    for button in driver.find_elements(
+        By.CSS_SELECTOR, ".jp-Dialog .jp-Dialog-button.jp-mod-accept"
+    ):
+        if button.is_displayed():
+            button.click()
+
+
+def kernel_idle(driver) -> bool:
+    accept_dialogs(driver)
+    return bool(
+        driver.execute_script(
+            "const el = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+            "return el !== null && el.dataset.status === 'idle';"
+        )
+    )
+
+
+def run_all_cells(driver) -> None:
+    """Run → Run All Cells, through the menu bar, as a participant would."""
+    from selenium.webdriver.common.by import By
+
+    menus = driver.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-item")
+    next(item for item in menus if item.text.strip() == "Run").click()
+    # The main menu's item runs the command "runmenu:run-all" on the current notebook.
+    selector = '.lm-Menu-item[data-command="runmenu:run-all"]:not(.lm-mod-disabled)'
+    item = poll(
+        lambda: driver.find_elements(By.CSS_SELECTOR, selector),
+        10,
+        'the Run menu has no enabled "Run All Cells"',
+    )[0]
+    assert item.text.startswith("Run All Cells"), item.text
+    item.click()
+
+
+@pytest.mark.slow
+def test_lesson_01_runs_in_a_real_browser(project: Path, lab: str, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    ARTIFACTS.mkdir(exist_ok=True)
+    for stale in (SCREENSHOT, FAILED_SCREENSHOT):
+        stale.unlink(missing_ok=True)
+    # The lab reads the notebook when the browser opens it: from the scratch copy, without outputs.
+    without_outputs(project / "notebooks" / LESSON)
+    try:
+        driver.get(f"{lab}/lab/tree/notebooks/{LESSON}?token={TOKEN}")
+        poll(
+            lambda: driver.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel .jp-Cell"),
+            120,
+            f"JupyterLab did not show the cells of {LESSON}",
+        )
+        poll(lambda: kernel_idle(driver), 120, "the notebook's kernel did not become idle")
+        assert driver.execute_script(OUTPUTS_JS).strip() == "", "outputs before running"
+
+        run_all_cells(driver)
+
+        def all_expected_shown() -> bool:
+            accept_dialogs(driver)
+            shown = driver.execute_script(OUTPUTS_JS)
+            return all(text in shown for text in EXPECTED)
+
+        try:
+            poll(all_expected_shown, 120, "lesson 01's outputs did not all appear")
+        except AssertionError as error:
+            shown = driver.execute_script(OUTPUTS_JS)
+            raise AssertionError(
+                f"{error}\nmissing: {[t for t in EXPECTED if t not in shown]}\n"
+                f"outputs on the page:\n{shown}"
+            ) from None
+
+        shown = driver.execute_script(OUTPUTS_JS)
+        for text in EXPECTED:
+            assert text in shown
+        # Outputs of this run, in this scratch project: the real path, not the stored "<project>".
+        assert f"{project}/migrations/versions/0001_create_account_table.py" in shown
+        assert "<project>" not in shown
+        prompts = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))"
+            ".map((prompt) => prompt.textContent.trim());"
+        )
+        assert prompts and all(p.startswith("[") and p[1:-2].isdigit() for p in prompts), prompts
+
+        # Show the migrations and their outputs: the cell that printed "0002 (head)", centred.
+        driver.execute_script(
+            "const outputs = Array.from(document.querySelectorAll('.jp-OutputArea-output'));"
+            "const target = outputs.find((o) => o.textContent.includes(arguments[0]));"
+            "target.scrollIntoView({block: 'center'});",
+            "0002 (head)",
+        )
+        time.sleep(1)  # let off-screen cells render after the scroll
+        assert driver.save_screenshot(str(SCREENSHOT)), "could not save the screenshot"
+    except BaseException:
+        driver.save_screenshot(str(FAILED_SCREENSHOT))
+        raise
