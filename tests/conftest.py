@@ -60,3 +60,6 @@ def project(monkeypatch: pytest.MonkeyPatch, scratch_url: str) -> Iterator[Path]
     finally:
         db.dispose_engines()
         shutil.rmtree(root, ignore_errors=True)
+
+
+from .labserver import lab  # noqa: E402, F401 - the `lab` fixture, shared by lab and browser tests

@@ -9,23 +9,20 @@ The screenshot goes to ``test-artifacts/browser-lesson-01.png`` (``-failed.png``
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import nbformat
 import pytest
 from filelock import FileLock
 
-from .conftest import BIN, REPO
-from .test_lab import TOKEN, free_port, get
+from .conftest import REPO
+from .labserver import TOKEN, poll
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -56,8 +53,6 @@ EXPECTED = [
     "0002 (head)",
     "Exercise 01.1 is not done yet",
 ]
-
-T = TypeVar("T")
 
 
 def _apt_install() -> str | None:
@@ -108,18 +103,6 @@ def chromium() -> None:
                 pytest.skip(reason)
 
 
-def poll(check: Callable[[], T], timeout: float, what: str, interval: float = 0.5) -> T:
-    """Call ``check`` until it returns something true; fail with ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} (waited {timeout:.0f} s)")
-        time.sleep(interval)
-
-
 def without_outputs(notebook: Path) -> None:
     """Clear the stored outputs, so that every output on the page comes from this run."""
     nb = nbformat.read(notebook, as_version=4)
@@ -128,69 +111,6 @@ def without_outputs(notebook: Path) -> None:
             cell.outputs = []
             cell.execution_count = None
     nbformat.write(nb, notebook)
-
-
-def lab_settings(folder: Path) -> dict[str, str]:
-    """Fresh JupyterLab user settings and workspaces, without the news toast (it would fetch)."""
-    notification = folder / "settings" / "@jupyterlab" / "apputils-extension"
-    notification.mkdir(parents=True)
-    (notification / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false"})
-    )
-    (folder / "workspaces").mkdir()
-    return {
-        "JUPYTERLAB_SETTINGS_DIR": str(folder / "settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces"),
-    }
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    text = path.read_text(errors="replace") if path.exists() else ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
-@pytest.fixture
-def lab(project: Path, tmp_path: Path) -> Iterator[str]:
-    """`workshop lab` in the scratch project, as the README starts it. Yields its base URL."""
-    port = free_port()
-    log = tmp_path / "lab.log"
-    env = dict(os.environ, **lab_settings(tmp_path / "jupyterlab"))
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                str(BIN / "workshop"),
-                "lab",
-                "--no-browser",
-                f"--port={port}",
-                "--ip=127.0.0.1",
-                f"--IdentityProvider.token={TOKEN}",
-            ],
-            cwd=project,
-            stdout=output,  # a file, not a pipe: nobody reads it while the lab runs
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-            env=env,
-        )
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        assert process.poll() is None, f"workshop lab exited:\n{tail(log)}"
-        try:
-            return get(f"{base}/api/status")[0] == 200
-        except OSError:
-            return False
-
-    try:
-        poll(answers, 120, "JupyterLab did not answer on /api/status")
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture
@@ -253,7 +173,7 @@ def run_all_cells(driver) -> None:
     selector = '.lm-Menu-item[data-command="runmenu:run-all"]:not(.lm-mod-disabled)'
     item = poll(
         lambda: driver.find_elements(By.CSS_SELECTOR, selector),
-        10,
+        30,
         'the Run menu has no enabled "Run All Cells"',
     )[0]
     assert item.text.startswith("Run All Cells"), item.text

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -16,21 +11,7 @@ import pytest
 
 from workshop import commands
 
-from .conftest import BIN
-
-TOKEN = "kit-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url: str) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"Authorization": f"token {TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, response.read()
+from .labserver import TOKEN, get
 
 
 def run_in_lab_kernel(base: str, code: str) -> str:
@@ -89,54 +70,15 @@ def run_in_lab_kernel(base: str, code: str) -> str:
 
 
 @pytest.mark.slow
-def test_workshop_lab_serves_the_lessons_on_localhost(project: Path) -> None:
-    port = free_port()
-    lab = subprocess.Popen(
-        [
-            str(BIN / "workshop"),
-            "lab",
-            "--no-browser",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            f"--IdentityProvider.token={TOKEN}",
-        ],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        env=dict(os.environ),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                status, _ = get(f"{base}/api/status")
-                break
-            except OSError:
-                assert lab.poll() is None, lab.stdout.read()
-                assert time.monotonic() < deadline, "JupyterLab did not answer in 90 s"
-                time.sleep(0.5)
-        assert status == 200
-        status, page = get(f"{base}/lab")
-        assert status == 200 and b"JupyterLab" in page
-        _, listing = get(f"{base}/api/contents/notebooks")
-        names = {item["name"] for item in json.loads(listing)["content"]}
-        assert {"00-welcome-and-setup.ipynb", "01-your-first-revision.ipynb"} <= names
-        # The command made the database ready before the lab opened ...
-        assert commands.current_revisions() == ()
-        # ... and lesson 00's first cell reaches it, in a kernel of this very lab server.
-        output_of_first_cell = run_in_lab_kernel(
-            base, 'import workshop as wk\nwk.start_lesson("00")'
-        )
-        assert "Database: PostgreSQL, ready" in output_of_first_cell
-    finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        try:
-            output, _ = lab.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.pid, signal.SIGKILL)
-            output, _ = lab.communicate()
-    assert lab.returncode is not None
-    assert "Database:" in output
+def test_workshop_lab_serves_the_lessons_on_localhost(lab: str, tmp_path: Path) -> None:
+    status, page = get(f"{lab}/lab")
+    assert status == 200 and b"JupyterLab" in page
+    _, listing = get(f"{lab}/api/contents/notebooks")
+    names = {item["name"] for item in json.loads(listing)["content"]}
+    assert {"00-welcome-and-setup.ipynb", "01-your-first-revision.ipynb"} <= names
+    # The command made the database ready before the lab opened ...
+    assert "Database: " in (tmp_path / "lab.log").read_text()
+    assert commands.current_revisions() == ()
+    # ... and lesson 00's first cell reaches it, in a kernel of this very lab server.
+    output_of_first_cell = run_in_lab_kernel(lab, 'import workshop as wk\nwk.start_lesson("00")')
+    assert "Database: PostgreSQL, ready" in output_of_first_cell
