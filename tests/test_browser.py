@@ -4,11 +4,13 @@ The browser is Debian's ``chromium`` with its ``chromium-driver``, driven by Sel
 missing, the module installs them with apt-get (CI machines run as root). Only where that is
 impossible (not root, no apt-get, the install failed) is the test skipped, with the reason.
 
-The screenshot goes to ``test-artifacts/browser-lesson-01.png`` (``-failed.png`` when it fails).
+The screenshot goes to ``test-artifacts/browser-lesson-01.png``; when the test fails, to
+``browser-lesson-01-failed.png``, with the page's console log beside it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -44,13 +46,14 @@ CHROMIUM_FLAGS = [
 ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "browser-lesson-01.png"
 FAILED_SCREENSHOT = ARTIFACTS / "browser-lesson-01-failed.png"
+FAILED_CONSOLE = ARTIFACTS / "browser-lesson-01-failed-console.txt"  # the page's console log
 
 LESSON = "01-your-first-revision.ipynb"
 # What running lesson 01 prints, in cell order: wk.upgrade("head"), !alembic current, and the
 # check cell of the exercise, which the participant version leaves unsolved.
 EXPECTED = [
     "Running upgrade 0001 -> 0002, add account description",
-    "0002 (head)",
+    "transactional DDL.\n0002 (head)",  # the end of `alembic current`, not "Rev: 0002 (head)"
     "Exercise 01.1 is not done yet",
 ]
 
@@ -124,7 +127,7 @@ def browser(chromium: None, tmp_path: Path) -> Iterator[object]:
     options.binary_location = str(CHROMIUM)
     for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"]:
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # kept for failures
     service = Service(str(CHROMEDRIVER), log_output=str(tmp_path / "chromedriver.log"))
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(120)
@@ -163,21 +166,48 @@ def kernel_idle(driver) -> bool:
     )
 
 
-def run_all_cells(driver) -> None:
-    """Run → Run All Cells, through the menu bar, as a participant would."""
-    from selenium.webdriver.common.by import By
+PROMPTS_JS = """
+return Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt'))
+    .map((prompt) => prompt.textContent.trim());
+"""
 
-    menus = driver.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-item")
-    next(item for item in menus if item.text.strip() == "Run").click()
+
+def run_all_cells(driver, attempts: int = 3) -> None:
+    """Run → Run All Cells, through the menu bar, as a participant would.
+
+    Under load a click can land while the menu is still being laid out: then the menu closes and
+    nothing runs. Running starts visibly ("[*]" prompts, at once in the page), so click again
+    only when nothing started; a second Run All after a first one would run the lesson twice.
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
     # The main menu's item runs the command "runmenu:run-all" on the current notebook.
     selector = '.lm-Menu-item[data-command="runmenu:run-all"]:not(.lm-mod-disabled)'
-    item = poll(
-        lambda: driver.find_elements(By.CSS_SELECTOR, selector),
-        30,
-        'the Run menu has no enabled "Run All Cells"',
-    )[0]
-    assert item.text.startswith("Run All Cells"), item.text
-    item.click()
+    for attempt in range(1, attempts + 1):
+        menus = driver.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-item")
+        next(item for item in menus if item.text.strip() == "Run").click()
+        item = poll(
+            lambda: [
+                i for i in driver.find_elements(By.CSS_SELECTOR, selector) if i.is_displayed()
+            ],
+            30,
+            'the Run menu has no enabled "Run All Cells"',
+        )[0]
+        assert item.text.startswith("Run All Cells"), item.text
+        time.sleep(0.5)  # let the menu settle where it opened
+        item.click()
+        try:
+            poll(
+                lambda: any(p != "[ ]:" for p in driver.execute_script(PROMPTS_JS)),
+                10,
+                "Run All Cells started nothing",
+            )
+            return
+        except AssertionError:
+            if attempt == attempts:
+                raise
+            driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)  # a menu left open
 
 
 @pytest.mark.slow
@@ -186,7 +216,7 @@ def test_lesson_01_runs_in_a_real_browser(project: Path, lab: str, browser) -> N
 
     driver = browser
     ARTIFACTS.mkdir(exist_ok=True)
-    for stale in (SCREENSHOT, FAILED_SCREENSHOT):
+    for stale in (SCREENSHOT, FAILED_SCREENSHOT, FAILED_CONSOLE):
         stale.unlink(missing_ok=True)
     # The lab reads the notebook when the browser opens it: from the scratch copy, without outputs.
     without_outputs(project / "notebooks" / LESSON)
@@ -199,6 +229,8 @@ def test_lesson_01_runs_in_a_real_browser(project: Path, lab: str, browser) -> N
         )
         poll(lambda: kernel_idle(driver), 120, "the notebook's kernel did not become idle")
         assert driver.execute_script(OUTPUTS_JS).strip() == "", "outputs before running"
+        before = driver.execute_script(PROMPTS_JS)
+        assert before and all(p == "[ ]:" for p in before), f"prompts before running: {before}"
 
         run_all_cells(driver)
 
@@ -222,21 +254,21 @@ def test_lesson_01_runs_in_a_real_browser(project: Path, lab: str, browser) -> N
         # Outputs of this run, in this scratch project: the real path, not the stored "<project>".
         assert f"{project}/migrations/versions/0001_create_account_table.py" in shown
         assert "<project>" not in shown
-        prompts = driver.execute_script(
-            "return Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))"
-            ".map((prompt) => prompt.textContent.trim());"
-        )
+        prompts = driver.execute_script(PROMPTS_JS)
         assert prompts and all(p.startswith("[") and p[1:-2].isdigit() for p in prompts), prompts
 
-        # Show the migrations and their outputs: the cell that printed "0002 (head)", centred.
+        # Show the migrations and their outputs: the cell that ran the upgrade, centred.
         driver.execute_script(
             "const outputs = Array.from(document.querySelectorAll('.jp-OutputArea-output'));"
             "const target = outputs.find((o) => o.textContent.includes(arguments[0]));"
             "target.scrollIntoView({block: 'center'});",
-            "0002 (head)",
+            "Running upgrade 0001 -> 0002",
         )
         time.sleep(1)  # let off-screen cells render after the scroll
         assert driver.save_screenshot(str(SCREENSHOT)), "could not save the screenshot"
     except BaseException:
-        driver.save_screenshot(str(FAILED_SCREENSHOT))
+        with contextlib.suppress(Exception):  # a dead browser must not hide the real failure
+            driver.save_screenshot(str(FAILED_SCREENSHOT))
+            console = "\n".join(str(entry) for entry in driver.get_log("browser"))
+            FAILED_CONSOLE.write_text(console + "\n")
         raise
