@@ -5,11 +5,14 @@ The database comes from the kit (``workshop.db``), never from alembic.ini, so th
 ``WORKSHOP_DATABASE_URL`` (by default the embedded PostgreSQL).
 """
 
+import runpy
+import sys
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import MetaData
 
-from workshop import db
+from workshop import db, paths
 
 config = context.config
 
@@ -17,8 +20,32 @@ config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-# Models for `alembic revision --autogenerate`. Lessons that teach autogenerate put theirs here.
-target_metadata = config.attributes.get("target_metadata")
+
+def _models_metadata() -> MetaData | None:
+    """The models that `alembic revision --autogenerate` and `alembic check` compare against.
+
+    A caller may pass its own (the kit's API, `main.py db`); otherwise they are the to-do app's,
+    read afresh from todo/models.py each time, so that an edit in a running notebook counts.
+    """
+    given = config.attributes.get("target_metadata")
+    if given is not None:
+        return given
+    models = paths.root() / "todo" / "models.py"
+    if not models.is_file():
+        return None
+    try:
+        return runpy.run_path(str(models), run_name="todo.models")["Base"].metadata
+    except Exception as error:  # noqa: BLE001 - a broken models file must not block upgrades
+        # Upgrades and downgrades do not need the models; only autogenerate does, and it then
+        # says that env.py provides no MetaData. This line says why.
+        print(
+            f"warning: todo/models.py could not be loaded ({type(error).__name__}: {error})",
+            file=sys.stderr,
+        )
+        return None
+
+
+target_metadata = _models_metadata()
 
 
 def run_migrations_offline() -> None:

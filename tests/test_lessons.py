@@ -88,3 +88,42 @@ def test_the_saved_database_can_be_restored(project: Path) -> None:
 def test_unknown_lesson(project: Path) -> None:
     with pytest.raises(lessons.WorkshopError, match="no lesson '42'"):
         lessons.start_lesson("42")
+
+
+def test_application_files_are_put_in_place_and_a_changed_one_is_backed_up(
+    project: Path,
+) -> None:
+    reference = project / "solutions" / "app" / "99" / "todo" / "models.py"
+    reference.parent.mkdir(parents=True)
+    reference.write_text("# the lesson's starting models\n")
+    item = lessons.Lesson("99", "Test", "99.ipynb", 1, start_app=("99/todo/models.py",))
+    mine = project / "todo" / "models.py"
+    edited = "# my own models, ünïcode\r\n".encode()
+    mine.write_bytes(edited)
+
+    folder = lessons.new_backup_folder("lesson-99")
+    assert lessons.sync_app_files(item, folder) is True
+    assert mine.read_text() == "# the lesson's starting models\n"
+    assert (folder / "app" / "todo" / "models.py").read_bytes() == edited
+
+    again = lessons.new_backup_folder("lesson-99")
+    assert lessons.sync_app_files(item, again) is False, "an unchanged file needs no backup"
+    assert not any(again.iterdir())
+
+
+def test_a_sqlite_lesson_gets_its_own_database_file(project: Path) -> None:
+    item = lessons.Lesson("99", "Test", "99.ipynb", 1, database="sqlite")
+    lessons.use_lesson_database(item)
+    assert db.describe() == "SQLite"
+    assert db.url().database == str(project / ".workshop" / "lesson-99.sqlite")
+    with db.engine().begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (x int)"))
+    assert (project / ".workshop" / "lesson-99.sqlite").is_file()
+
+
+def test_the_lesson_registry_is_read_from_the_solved_notebooks() -> None:
+    found = lessons.all_lessons()
+    assert [item.id for item in found] == sorted(item.id for item in found)
+    assert found[0].id == "00" and found[0].notebook == "00-welcome-and-setup.ipynb"
+    assert lessons.LESSONS == found
+    assert all(item.minutes > 0 and item.title for item in found)

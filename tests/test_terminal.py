@@ -86,3 +86,53 @@ def test_the_workshop_command_runs_without_a_venv_on_path(project: Path) -> None
         [sys.executable, "-m", "workshop.cli", "lessons"], capture_output=True, text=True
     )
     assert result.returncode == 0 and "02  op.create_table" in result.stdout
+
+
+def test_every_alembic_command_of_the_course_works_verbatim_in_a_terminal(project: Path) -> None:
+    """Issue 3, acceptance 1: the commands the lessons teach, typed at the root, in order."""
+
+    def ok(*args: str) -> subprocess.CompletedProcess[str]:
+        done = alembic(project, *args)
+        assert done.returncode == 0, f"alembic {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done
+
+    versions = project / "migrations" / "versions"
+    ok("revision", "-m", "create users table", "--rev-id", "0001")
+    created = ok("revision", "-m", "add a note")
+    assert "Generating" in created.stdout
+    (note,) = [p for p in versions.glob("*_add_a_note.py")]
+    note_id = note.name.split("_")[0]
+    # Empty revisions are enough to walk; autogenerate then writes the users table for real.
+    ok("upgrade", "head")
+    auto = ok("revision", "--autogenerate", "-m", "create users from the models")
+    assert "Detected added table 'users'" in auto.stderr, auto.stderr
+    (generated,) = versions.glob("*_create_users_from_the_models.py")
+    assert "op.create_table('users'" in generated.read_text()
+    auto_id = generated.name.split("_")[0]
+
+    ok("upgrade", auto_id)
+    assert ok("current").stdout.strip() == f"{auto_id} (head)"
+    ok("downgrade", "base")
+    assert ok("current").stdout.strip() == ""
+    ok("upgrade", "+1")
+    assert ok("current").stdout.strip() == "0001"
+    ok("upgrade", "0001+1")
+    assert ok("current").stdout.strip() == note_id
+    ok("upgrade", "head")
+    assert "users" in {t for t in _tables(project)}
+    ok("downgrade", "-1")
+    assert ok("current").stdout.strip() == note_id
+    assert "users" not in _tables(project)
+    ok("downgrade", "0001")
+    assert ok("current").stdout.strip() == "0001"
+    history = ok("history", "--verbose").stdout
+    assert f"Rev: {auto_id} (head)" in history and f"Parent: {note_id}" in history
+
+
+def _tables(project: Path) -> set[str]:
+    import sqlalchemy as sa
+
+    from workshop import db
+
+    db.dispose_engines()
+    return set(sa.inspect(db.engine()).get_table_names())

@@ -34,6 +34,7 @@ from workshop.environment import check_environment, versions
 from workshop.errors import WorkshopError
 from workshop.ipython import load_ipython_extension
 from workshop.lessons import start_lesson
+from workshop.schema import describe_table, tables
 
 __all__ = [
     "WorkshopError",
@@ -43,6 +44,7 @@ __all__ = [
     "check_exercise",
     "current",
     "current_revisions",
+    "describe_table",
     "downgrade",
     "er_diagram",
     "head_revisions",
@@ -54,6 +56,7 @@ __all__ = [
     "revision_graph",
     "show",
     "stamp",
+    "tables",
     "start_lesson",
     "upgrade",
     "versions",

@@ -155,7 +155,7 @@ def copy_project(destination: Path) -> Path:
     for name in ("alembic.ini", "main.py"):
         if (root / name).exists():
             shutil.copy2(root / name, destination / name)
-    for name in ("migrations", "notebooks", "solutions", "products"):
+    for name in ("migrations", "notebooks", "solutions", "products", "todo", "migration_tests"):
         if (root / name).is_dir():
             shutil.copytree(root / name, destination / name, ignore=ignore)
     for stray in (destination / "migrations" / "versions").glob("*.py"):

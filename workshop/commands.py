@@ -50,6 +50,8 @@ class _ToBuffer(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
+        if record.name == "alembic.runtime.plugins":  # "setting up autogenerate plugin ..."
+            return
         # "Context impl PostgresqlImpl." and "Will assume transactional DDL." are noise here.
         if record.name == "alembic.runtime.migration" and message.startswith(
             ("Context impl", "Will assume")

@@ -9,6 +9,8 @@ and the cell says where it went.
 from __future__ import annotations
 
 import filecmp
+import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -29,6 +31,11 @@ class Lesson:
     ``start_files`` are reference revision files, as ``"<folder>/<file>"`` under
     ``solutions/migrations/``, that the lesson starts with; ``start_revision`` is what the
     database is upgraded to after they are in place (``None``: an empty database).
+    ``start_app`` are application files, as ``"<folder>/<path>"`` under ``solutions/app/``,
+    put at ``<path>`` in the project (for example the models that autogenerate reads).
+    ``database`` is ``"sqlite"`` for a lesson that runs on SQLite by design, whatever the
+    participant's setting. ``also_on_sqlite`` marks a lesson on general Alembic that the tests
+    also run on SQLite (it says where SQLite behaves differently).
     """
 
     id: str
@@ -37,20 +44,57 @@ class Lesson:
     minutes: int
     start_files: tuple[str, ...] = ()
     start_revision: str | None = None
+    start_app: tuple[str, ...] = ()
+    database: str | None = None
+    also_on_sqlite: bool = False
 
 
-LESSONS: tuple[Lesson, ...] = (
-    Lesson("00", "Welcome and setup", "00-welcome-and-setup.ipynb", 15),
-    Lesson("01", "Your first revision", "01-your-first-revision.ipynb", 25),
-    Lesson("02", "op.create_table", "02-op-create-table.ipynb", 30),
-)
+def _read_lesson(notebook: Path) -> Lesson | None:
+    """The lesson a solved notebook declares in its metadata (``metadata.workshop.lesson``)."""
+    data = json.loads(notebook.read_text(encoding="utf-8"))
+    meta = data.get("metadata", {}).get("workshop", {}).get("lesson")
+    if meta is None:
+        return None
+    return Lesson(
+        id=meta["id"],
+        title=meta["title"],
+        notebook=notebook.name,
+        minutes=int(meta["minutes"]),
+        start_files=tuple(meta.get("start_files", ())),
+        start_revision=meta.get("start_revision"),
+        start_app=tuple(meta.get("start_app", ())),
+        database=meta.get("database"),
+        also_on_sqlite=bool(meta.get("also_on_sqlite", False)),
+    )
+
+
+_REGISTRY: dict[Path, tuple[Lesson, ...]] = {}
+
+
+def all_lessons() -> tuple[Lesson, ...]:
+    """Every lesson, in order, read from the solved notebooks in ``solutions/``.
+
+    Each lesson declares its id, title, time and starting point in its own notebook's metadata,
+    so the course has one source of truth and adding a lesson touches no other file.
+    """
+    folder = solutions_dir()
+    if folder not in _REGISTRY:
+        found = (_read_lesson(path) for path in sorted(folder.glob("*.ipynb")))
+        _REGISTRY[folder] = tuple(sorted((item for item in found if item), key=lambda i: i.id))
+    return _REGISTRY[folder]
+
+
+def __getattr__(name: str) -> tuple[Lesson, ...]:
+    if name == "LESSONS":
+        return all_lessons()
+    raise AttributeError(name)
 
 
 def lesson(lesson_id: str) -> Lesson:
-    for candidate in LESSONS:
+    for candidate in all_lessons():
         if candidate.id == lesson_id:
             return candidate
-    known = ", ".join(item.id for item in LESSONS)
+    known = ", ".join(item.id for item in all_lessons())
     raise WorkshopError(f"There is no lesson {lesson_id!r}.", fix=f"Pick one of: {known}.")
 
 
@@ -121,6 +165,47 @@ def sync_versions(item: Lesson, backup_folder: Path) -> bool:
             shutil.copy2(source, versions / name)
     shutil.rmtree(versions / "__pycache__", ignore_errors=True)
     return bool(in_the_way)
+
+
+def sync_app_files(item: Lesson, backup_folder: Path) -> bool:
+    """Put the lesson's application files in place; back up a participant's differing copy first.
+
+    Returns whether any of the participant's files had to be backed up.
+    """
+    saved = False
+    for entry in item.start_app:
+        source = solutions_dir() / "app" / entry
+        if not source.is_file():
+            raise WorkshopError(
+                f"The starting file {entry} of lesson {item.id} is missing from solutions/app/.",
+                fix="Restore it with `git checkout -- solutions/`.",
+            )
+        relative = Path(*Path(entry).parts[1:])
+        target = paths.root() / relative
+        if target.is_file() and filecmp.cmp(target, source, shallow=False):
+            continue
+        if target.exists():
+            (backup_folder / "app" / relative.parent).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(target, backup_folder / "app" / relative)
+            saved = True
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    return saved
+
+
+def use_lesson_database(item: Lesson) -> None:
+    """Point this process (and the ``!alembic`` it starts) at the lesson's own database.
+
+    Only a lesson that runs on SQLite by design has one: ``.workshop/lesson-<id>.sqlite``.
+    """
+    if item.database is None:
+        return
+    if item.database != "sqlite":
+        raise WorkshopError(f"Lesson {item.id} names an unknown database {item.database!r}.")
+    target = paths.state_dir() / f"lesson-{item.id}.sqlite"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.environ[db.URL_ENV] = f"sqlite:///{target}"
+    db.dispose_engines()
 
 
 # --- the database --------------------------------------------------------------------------
@@ -198,11 +283,13 @@ def reset_to(lesson_id: str) -> Path | None:
     nothing needed saving.
     """
     item = lesson(lesson_id)
+    use_lesson_database(item)
     folder = new_backup_folder(f"lesson-{item.id}")
     saved_files = sync_versions(item, folder)
+    saved_app = sync_app_files(item, folder)
     saved_database = backup_database(folder)
     reset_database(item)
-    if saved_files or saved_database:
+    if saved_files or saved_app or saved_database:
         return folder
     folder.rmdir()
     return None
