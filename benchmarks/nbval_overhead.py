@@ -47,7 +47,8 @@ def with_nbval(relative: str) -> float:
         env = dict(os.environ, WORKSHOP_ROOT=str(root), WORKSHOP_DATABASE_URL=url)
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "pytest", "--nbval", str(root / relative), "-q",
+            [sys.executable, "-m", "pytest", "-p", "workshop.nbval_plugin", "--nbval",
+             str(root / relative), "-q",
              "-p", "no:cacheprovider", "--nbval-sanitize-with", str(build.SANITIZE_CFG),
              "--rootdir", str(root)],
             env=env, cwd=root, check=True, capture_output=True,

@@ -33,6 +33,8 @@ def run_nbval(notebook: Path, root: Path, url: str) -> subprocess.CompletedProce
             sys.executable,
             "-m",
             "pytest",
+            "-p",
+            "workshop.nbval_plugin",
             "--nbval",
             str(notebook),
             "--nbval-sanitize-with",

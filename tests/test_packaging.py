@@ -51,3 +51,21 @@ def test_kit_script_runs_on_the_standard_library_alone() -> None:
         if line.startswith(("import ", "from ")) and "__future__" not in line
     }
     assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
+
+
+def test_the_nbval_plugin_skips_the_slow_import_and_notebooks_still_validate() -> None:
+    code = (
+        "import sys, workshop.nbval_plugin, nbformat\n"
+        "nb = nbformat.read('solutions/02-op-create-table.ipynb', as_version=4)\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['not_a_field'] = 1\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('invalid caught')\n"
+        "print(sys.modules.get('rfc3987_syntax'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["invalid", "caught", "None"], done.stdout + done.stderr

@@ -325,7 +325,8 @@ def _run_nbval(
     try:
         with open(root / "nbval.log", "w") as log:
             subprocess.run(
-                [sys.executable, "-m", "pytest", "--nbval", "-p", "no:cacheprovider",
+                [sys.executable, "-m", "pytest", "-p", "workshop.nbval_plugin", "--nbval",
+                 "-p", "no:cacheprovider",
                  "--nbval-sanitize-with", str(build.SANITIZE_CFG),
                  f"--nbval-cell-timeout={timeout}", f"--junitxml={junit}", "-q",
                  "--rootdir", str(root),
