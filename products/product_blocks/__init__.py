@@ -1,0 +1,1 @@
+"""Product blocks: the building blocks that products are made of."""

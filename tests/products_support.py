@@ -1,0 +1,157 @@
+"""Shared pieces of the products-track tests: the starting state, the answers, row counts.
+
+Not a conftest: the tests import what they use, so each file says where its setup comes from.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+
+from workshop import commands, db, domain_models
+from workshop import orchestrator_schema as schema
+
+from .conftest import REPO
+
+SEED_REVISION = (
+    'PYTHONPATH=. python main.py db revision --message "My descriptive revision description" '
+    "--head=data@head"
+)
+SEED_GENERATOR = (
+    'PYTHONPATH=. python main.py db migrate-domain-models "Add User and UserGroup products"'
+)
+SEED_UPGRADE = "PYTHONPATH=. python main.py db upgrade heads"
+
+WORKSHOP_ANSWERS: dict = json.loads((REPO / "products" / "workshop_answers.json").read_text())
+
+#: The workshop's answers in the order the generator asks for them, as a participant types them.
+TYPED_ANSWERS = [
+    "user group administration", "UserGroup", "GROUP",
+    "user administration - internal", "User", "USER_INT", "internal",
+    "user administration - external", "User", "USER_EXT", "external",
+    "user group block", "UGB",
+    "user block", "UB",
+    "name of the user group", "id of the user group", "name of the user", "age of the user",
+    "id of the user",
+]  # fmt: skip
+
+
+def install_schema(root: Path) -> None:
+    """The products track's starting point: the schema migration in versions/, applied."""
+    for file in (root / "solutions" / "migrations" / "schema").glob("*.py"):
+        shutil.copy2(file, root / "migrations" / "versions" / file.name)
+    commands.run(command.upgrade, "heads", quiet=True)
+
+
+def with_workshop_products(root: Path) -> None:
+    """Schema applied, then the workshop's products generated (revision data0001) and applied."""
+    install_schema(root)
+    domain_models.migrate_domain_models(
+        "Add User and UserGroup products", inputs=WORKSHOP_ANSWERS, rev_id="data0001"
+    )
+    commands.run(command.upgrade, "heads", quiet=True)
+
+
+def counts() -> dict[str, int]:
+    """Rows per product table."""
+    with db.engine().connect() as conn:
+        return {
+            table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for table in schema.TABLES
+        }
+
+
+def rows(sql: str) -> set[tuple]:
+    """The rows of a query, as a set of tuples."""
+    with db.engine().connect() as conn:
+        return {tuple(row) for row in conn.execute(sa.text(sql))}
+
+
+def state() -> dict[str, list[tuple]]:
+    """Every product row (ids included, created_at left out): to compare before and after."""
+    with db.engine().connect() as conn:
+        return domain_models.snapshot(conn)
+
+
+def answering(answers: Iterable[str]) -> Callable[[str], str]:
+    """An ``ask`` for the generator that types ``answers`` one by one, and records the prompts."""
+    pending = list(answers)
+
+    def ask(prompt: str) -> str:
+        ask.prompts.append(prompt)  # type: ignore[attr-defined]
+        if not pending:
+            raise EOFError
+        return pending.pop(0)
+
+    ask.prompts = []  # type: ignore[attr-defined]
+    return ask
+
+
+def version_files(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "migrations" / "versions").glob("*.py"))
+
+
+def assert_workshop_products() -> None:
+    """The database holds exactly the workshop's products, blocks, resource types and links."""
+    assert counts() == {
+        "products": 3,
+        "product_blocks": 2,
+        "resource_types": 5,
+        "fixed_inputs": 2,
+        "product_product_blocks": 3,
+        "product_block_resource_types": 5,
+        "product_block_relations": 1,
+        "workflows": 0,
+        "products_workflows": 0,
+    }
+    assert rows("SELECT name, description, product_type, tag, status FROM products") == {
+        ("User Group", "user group administration", "UserGroup", "GROUP", "active"),
+        ("User internal", "user administration - internal", "User", "USER_INT", "active"),
+        ("User external", "user administration - external", "User", "USER_EXT", "active"),
+    }
+    assert rows(
+        "SELECT p.name, f.name, f.value FROM fixed_inputs f JOIN products p USING (product_id)"
+    ) == {
+        ("User internal", "affiliation", "internal"),
+        ("User external", "affiliation", "external"),
+    }
+    assert rows("SELECT name, description, tag, status FROM product_blocks") == {
+        ("UserGroupBlock", "user group block", "UGB", "active"),
+        ("UserBlock", "user block", "UB", "active"),
+    }
+    assert rows("SELECT resource_type, description FROM resource_types") == {
+        ("group_name", "name of the user group"),
+        ("group_id", "id of the user group"),
+        ("username", "name of the user"),
+        ("age", "age of the user"),
+        ("user_id", "id of the user"),
+    }
+    assert rows(
+        "SELECT p.name, b.name FROM product_product_blocks "
+        "JOIN products p USING (product_id) JOIN product_blocks b USING (product_block_id)"
+    ) == {
+        ("User Group", "UserGroupBlock"),
+        ("User internal", "UserBlock"),
+        ("User external", "UserBlock"),
+    }
+    assert rows(
+        "SELECT b.name, r.resource_type FROM product_block_resource_types "
+        "JOIN product_blocks b USING (product_block_id) "
+        "JOIN resource_types r USING (resource_type_id)"
+    ) == {
+        ("UserGroupBlock", "group_name"),
+        ("UserGroupBlock", "group_id"),
+        ("UserBlock", "username"),
+        ("UserBlock", "age"),
+        ("UserBlock", "user_id"),
+    }
+    assert rows(
+        "SELECT u.name, d.name, r.min, r.max FROM product_block_relations r "
+        "JOIN product_blocks u ON u.product_block_id = r.in_use_by_id "
+        "JOIN product_blocks d ON d.product_block_id = r.depends_on_id"
+    ) == {("UserBlock", "UserGroupBlock", 1, 1)}

@@ -1,0 +1,319 @@
+"""``PYTHONPATH=. python main.py db ...``: the seed commands verbatim, and the other commands.
+
+The seed commands of the issue run exactly as a participant types them, as subprocesses at the
+root of a scratch copy of the project, against a scratch PostgreSQL database. The rest runs in
+process through :func:`workshop.orchestrator_cli.main`, which is what main.py calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import products
+from workshop import commands, orchestrator_cli
+
+from .products_support import (
+    SEED_GENERATOR,
+    SEED_REVISION,
+    SEED_UPGRADE,
+    TYPED_ANSWERS,
+    WORKSHOP_ANSWERS,
+    assert_workshop_products,
+    counts,
+    install_schema,
+    version_files,
+)
+
+PROMPTS = [
+    "[User Group] Product description:",
+    "[User Group] Product type:",
+    "[User Group] Product tag:",
+    "[User internal] Product description:",
+    "[User internal] Product type:",
+    "[User internal] Product tag:",
+    "[User internal / affiliation] Fixed input value:",
+    "[User external] Product description:",
+    "[User external] Product type:",
+    "[User external] Product tag:",
+    "[User external / affiliation] Fixed input value:",
+    "[UserGroupBlock] Product block description:",
+    "[UserGroupBlock] Product block tag:",
+    "[UserBlock] Product block description:",
+    "[UserBlock] Product block tag:",
+    "[group_name] Resource type description:",
+    "[group_id] Resource type description:",
+    "[username] Resource type description:",
+    "[age] Resource type description:",
+    "[user_id] Resource type description:",
+]
+
+
+def shell(command: str, root: Path, typed: str = "") -> subprocess.CompletedProcess:
+    """Run a command line exactly as typed at the project root."""
+    return subprocess.run(
+        command, shell=True, cwd=root, input=typed, capture_output=True, text=True, timeout=180
+    )
+
+
+def ok(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.stdout
+
+
+def new_file(root: Path, before: list[str]) -> Path:
+    made = sorted(set(version_files(root)) - set(before))
+    assert len(made) == 1, made
+    return root / "migrations" / "versions" / made[0]
+
+
+def test_the_seed_commands_work_verbatim_with_typed_answers(project: Path) -> None:
+    install_schema(project)
+
+    before = version_files(project)
+    output = ok(shell(SEED_REVISION, project))
+    seed = new_file(project, before)
+    assert f"Generating migrations/versions/{seed.name}" in output
+    assert "Started the data branch" in output and "depends on 'schema0001'" in output
+    assert seed.name.endswith("_my_descriptive_revision_description.py")
+    text = seed.read_text()
+    assert "down_revision: str | Sequence[str] | None = None" in text
+    assert "branch_labels: str | Sequence[str] | None = ('data',)" in text
+    assert "depends_on: str | Sequence[str] | None = 'schema0001'" in text
+
+    before = version_files(project)
+    output = ok(shell(SEED_GENERATOR, project, "\n".join(TYPED_ANSWERS) + "\n"))
+    asked = [line.split(":")[0] + ":" for line in output.splitlines() if line.startswith("[")]
+    assert asked == PROMPTS
+    generated = new_file(project, before)
+    text = generated.read_text()
+    seed_id = seed.name.split("_")[0]
+    assert f"down_revision: str | Sequence[str] | None = '{seed_id}'" in text
+    assert 'create_product(\n        conn,\n        "User internal",' in text
+    assert 'create_fixed_input(conn, "User external", "affiliation", "external")' in text
+    assert 'delete_product(conn, "User Group")' in text.split("def downgrade")[1]
+    assert counts()["products"] == 0, "the generator writes a file; it changes no rows"
+
+    ok(shell(SEED_UPGRADE, project))
+    assert_workshop_products()
+
+    # Run again right after upgrading: nothing to do, no file.
+    before = version_files(project)
+    output = ok(shell(SEED_GENERATOR, project))
+    assert "No differences between the domain models and the database" in output
+    assert version_files(project) == before
+
+    # A downgrade (one step back) empties every product table.
+    ok(shell("PYTHONPATH=. python main.py db downgrade", project))
+    assert set(counts().values()) == {0}
+
+
+def test_the_seed_generator_takes_its_answers_from_inputs(project: Path) -> None:
+    """Without the seed revision first: the generator creates the data branch itself."""
+    install_schema(project)
+    before = version_files(project)
+    output = ok(shell(SEED_GENERATOR + " --inputs products/workshop_answers.json", project))
+    assert "[User internal / affiliation] Fixed input value: internal   (from --inputs)" in output
+    text = new_file(project, before).read_text()
+    assert "branch_labels: str | Sequence[str] | None = ('data',)" in text
+    assert "depends_on: str | Sequence[str] | None = 'schema0001'" in text
+    ok(shell(SEED_UPGRADE, project))
+    assert_workshop_products()
+    ok(shell("PYTHONPATH=. python main.py db downgrade data@base", project))
+    assert set(counts().values()) == {0}
+    assert commands.current_revisions() == ("schema0001",)
+
+
+def test_a_mistake_on_the_command_line_gives_a_message_not_a_traceback(project: Path) -> None:
+    install_schema(project)
+    done = shell(SEED_GENERATOR + " --inputs '{\"User Group\": '", project)
+    assert done.returncode == 1
+    assert "the --inputs JSON is not valid JSON" in done.stderr
+    assert "Fix:" in done.stderr and "Traceback" not in done.stderr
+
+    done = shell("PYTHONPATH=. python main.py db frobnicate", project)
+    assert done.returncode == 2
+    assert "invalid choice: 'frobnicate'" in done.stderr and "Traceback" not in done.stderr
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = orchestrator_cli.main(argv, registry=products.SUBSCRIPTION_MODEL_REGISTRY)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["db", "revision", "-m", "x", "--head=nope@head"], "no branch labelled 'nope'"),
+        (["db", "upgrade", "nosuchrevision"], "nosuchrevision"),
+        (["db", "migrate-domain-models", "x", "--inputs", "missing.json"], "no such file"),
+        (
+            ["db", "migrate-domain-models", "x", "--inputs", '{"User internal": 3}'],
+            '"User internal" should hold an object of answers',
+        ),
+        (
+            [
+                "db",
+                "migrate-domain-models",
+                "x",
+                "--inputs",
+                json.dumps(
+                    {
+                        **WORKSHOP_ANSWERS,
+                        "User internal": {**WORKSHOP_ANSWERS["User internal"], "affiliation": "x"},
+                    }
+                ),
+            ],
+            "must be one of: internal, external",
+        ),
+        (
+            [
+                "db",
+                "migrate-domain-models",
+                "x",
+                "--inputs",
+                json.dumps(
+                    {**WORKSHOP_ANSWERS, "UserBlock": {"description": "d", "tag": "T" * 21}}
+                ),
+            ],
+            "is longer than 20 characters",
+        ),
+    ],
+)
+def test_bad_input_gives_a_clear_message_and_a_failing_status(
+    project: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    install_schema(project)
+    before = version_files(project)
+    status, _out, err = run(argv, capsys)
+    assert status == 1
+    assert message in err
+    assert version_files(project) == before
+
+
+def test_a_missing_argument_is_explained_by_argparse(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _out, err = run(["db", "revision"], capsys)
+    assert status == 2
+    assert "the following arguments are required: -m/--message" in err
+    assert "Fix: see `main.py db revision --help`." in err
+    status, out, _err = run(["db", "migrate-domain-models", "--help"], capsys)
+    assert status == 0 and '"updates": {"resource_types"' in out
+
+
+def test_the_generator_stops_when_a_question_has_no_answer(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_schema(project)
+    with open(os.devnull) as nothing:  # stdin with nothing left to read, as in CI
+        monkeypatch.setattr("sys.stdin", nothing)
+        partial = {key: value for key, value in WORKSHOP_ANSWERS.items() if key != "age"}
+        argv = ["db", "migrate-domain-models", "x", "--inputs", json.dumps(partial)]
+        status, _out, err = run(argv, capsys)
+    assert status == 1
+    assert 'No answer to "[age] Resource type description:": the input ended.' in err
+    assert version_files(project) == ["schema0001_product_registry.py"]
+
+
+def test_the_generator_needs_the_product_tables_and_an_up_to_date_database(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs = str(project / "products" / "workshop_answers.json")
+    status, _out, err = run(["db", "migrate-domain-models", "x", "--inputs", inputs], capsys)
+    assert status == 1 and "The database has no product tables yet" in err
+    assert "schema0001_product_registry.py" in err
+
+    install_schema(project)
+    argv = ["db", "migrate-domain-models", "x", "--inputs", inputs, "--rev-id", "data0001"]
+    status, out, err = run(argv, capsys)
+    assert status == 0, out + err
+    status, _out, err = run([*argv[:-1], "data0002"], capsys)
+    assert status == 1
+    assert "The database is behind: revision(s) data0001" in err
+    assert "db upgrade heads" in err
+
+
+def test_test_mode_prints_the_sql_and_writes_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install_schema(project)
+    inputs = str(project / "products" / "workshop_answers.json")
+    status, out, _err = run(
+        ["db", "migrate-domain-models", "x", "--inputs", inputs, "--test"], capsys
+    )
+    assert status == 0
+    assert version_files(project) == ["schema0001_product_registry.py"]
+    assert set(counts().values()) == {0}
+    upgrade, downgrade = out.split("-- upgrade()")[1].split("-- downgrade()")
+    assert '-- create_resource_type(conn, "group_name", "name of the user group")' in upgrade
+    assert (
+        "INSERT INTO products (name, description, product_type, tag, status) VALUES "
+        "('User Group', 'user group administration', 'UserGroup', 'GROUP', 'active') "
+        "ON CONFLICT DO NOTHING;" in upgrade
+    )
+    assert "INSERT INTO product_block_relations" in upgrade
+    assert "DELETE FROM products WHERE products.name = 'User Group';" in downgrade
+    assert "no file was written" in out
+
+
+def test_revision_heads_history_current_and_merge(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install_schema(project)
+    assert (
+        run(["db", "revision", "-m", "first data", "--head=data@head", "--rev-id", "d1"], capsys)[0]
+        == 0
+    )
+    assert run(["db", "revision", "-m", "second data", "--rev-id", "d2"], capsys)[0] == 0
+    assert commands.script_directory().get_revision("d2").down_revision == "d1"
+    status, out, _ = run(
+        ["db", "revision", "-m", "more tables", "--head=schema@head", "--rev-id", "s2"], capsys
+    )
+    assert status == 0 and "s2_more_tables.py" in out
+
+    status, out, _ = run(["db", "heads"], capsys)
+    assert sorted(re.findall(r"^(\w+) \((\w+)\)", out, re.M)) == [("d2", "data"), ("s2", "schema")]
+    assert run(["db", "upgrade", "heads"], capsys)[0] == 0
+    assert commands.current_revisions() == ("d2", "s2")
+    status, out, _ = run(["db", "current"], capsys)
+    assert "d2" in out and "s2" in out
+
+    # Autogenerate compares the product tables with their description: nothing differs.
+    status, out, _ = run(
+        [
+            "db",
+            "revision",
+            "--autogenerate",
+            "-m",
+            "nothing",
+            "--head=schema@head",
+            "--rev-id",
+            "s3",
+        ],
+        capsys,
+    )
+    assert status == 0
+    text = (project / "migrations" / "versions" / "s3_nothing.py").read_text()
+    assert "def upgrade() -> None:\n    # ### commands auto generated by Alembic" in text
+    assert "op.create_table" not in text and "op.drop_table" not in text
+    (project / "migrations" / "versions" / "s3_nothing.py").unlink()
+
+    status, out, _ = run(["db", "merge", "heads", "-m", "join", "--rev-id", "m1"], capsys)
+    assert status == 0
+    merge = commands.script_directory().get_revision("m1")
+    assert set(merge.down_revision) == {"d2", "s2"}
+
+    status, out, _ = run(["db", "history", "--verbose"], capsys)
+    assert status == 0
+    for rev in ("m1", "d2", "d1", "s2", "schema0001"):
+        assert f"Rev: {rev}" in out
+    assert "Branch names: data" in out and "Also depends on: schema0001" in out
+
+    assert run(["db", "upgrade", "heads"], capsys)[0] == 0
+    assert commands.current_revisions() == ("m1",)

@@ -1,0 +1,227 @@
+"""``python main.py db <command>``: the database commands of orchestrator-core's CLI.
+
+The orchestrator workshop runs its migrations as ``PYTHONPATH=. python main.py db ...``; so does
+this track, with the same commands and options:
+
+    db revision -m MSG [--head H] [--autogenerate]    a new revision (default head: data@head)
+    db upgrade [REV]                                   default: heads (both branches)
+    db downgrade [REV]                                 default: -1 (one step)
+    db heads | db current | db history [--verbose]
+    db merge REV... -m MSG
+    db migrate-domain-models MESSAGE [--inputs FILE|JSON] [--test]
+
+Differences from orchestrator-core, each on purpose:
+
+* ``revision --head=data@head`` works before the data branch exists: the kit creates the
+  branch's first revision (orchestrator-core fails with "Can't locate revision identified by
+  'data'", its issue #121). See :mod:`workshop.data_branch`.
+* ``--rev-id`` fixes a revision id, so that lesson outputs are the same on every run.
+* Mistakes end with a message and a fix (exit status 1, or 2 for a bad command line), never a
+  traceback; ``--traceback`` shows it anyway.
+
+The verbs run Alembic in process through :mod:`workshop.commands`, against the database the kit
+uses (``WORKSHOP_DATABASE_URL`` or the embedded PostgreSQL), like every other tool of the kit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+
+from alembic import command
+
+from workshop import commands, data_branch, domain, domain_models
+from workshop.errors import WorkshopError
+
+
+def _revision(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
+    from workshop import orchestrator_schema
+
+    target = data_branch.revision_arguments(args.head)
+    commands.run(
+        command.revision,
+        message=args.message,
+        rev_id=args.rev_id,
+        autogenerate=args.autogenerate,
+        metadata=orchestrator_schema.metadata if args.autogenerate else None,
+        **target,
+    )
+    if "branch_label" in target:
+        depends = target["depends_on"]
+        print(
+            "Started the data branch: this revision has no parent (down_revision = None), the "
+            "branch label 'data', and "
+            + (f"depends on {depends!r}, the schema head." if depends else "no dependencies.")
+        )
+
+
+def _upgrade(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
+    commands.run(command.upgrade, args.revision)
+
+
+def _downgrade(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
+    commands.run(command.downgrade, args.revision)
+
+
+def _heads(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
+    commands.run(command.heads, verbose=args.verbose)
+
+
+def _current(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
+    commands.run(command.current, verbose=args.verbose)
+
+
+def _history(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
+    commands.run(
+        command.history, rev_range=args.rev_range, verbose=args.verbose, indicate_current=True
+    )
+
+
+def _merge(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
+    commands.run(command.merge, args.revisions, message=args.message, rev_id=args.rev_id)
+
+
+def _migrate_domain_models(args: argparse.Namespace, registry: domain.Registry | None) -> None:
+    if args.test:
+        print("Test mode: no migration file will be written.")
+    domain_models.migrate_domain_models(
+        args.message, registry=registry, inputs=args.inputs, test=args.test, rev_id=args.rev_id
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the kit's wording for a mistake on the command line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {message}\n  Fix: see `{self.prog} --help`.\n")
+
+
+def parser(prog: str = "main.py") -> argparse.ArgumentParser:
+    main = _Parser(
+        prog=prog,
+        description="The workshop's orchestrator-style command line (run it from the project "
+        "root as: PYTHONPATH=. python main.py db <command>).",
+    )
+    main.add_argument("--traceback", action="store_true", help="show the full error, for bugs")
+    groups = main.add_subparsers(dest="group", required=True, metavar="db")
+    database = groups.add_parser(
+        "db", help="database migrations (Alembic)", description="Database migrations (Alembic)."
+    )
+    verbs = database.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+
+    def verb(
+        name: str, run: Callable[..., None], summary: str, description: str | None = None
+    ) -> argparse.ArgumentParser:
+        sub = verbs.add_parser(name, help=summary, description=description or summary)
+        sub.set_defaults(run=run)
+        return sub
+
+    revision = verb(
+        "revision",
+        _revision,
+        "create a new revision file",
+        "Create a new revision file. --head=data@head (the default) puts it on the data branch, "
+        "which is created when it does not exist yet.",
+    )
+    revision.add_argument("-m", "--message", required=True, help="what the revision does")
+    revision.add_argument(
+        "--head",
+        default=f"{data_branch.DATA}@head",
+        help="the revision to build on (default: data@head); schema@head for table changes",
+    )
+    revision.add_argument(
+        "--autogenerate",
+        action="store_true",
+        help="compare the product tables with their description and write the difference",
+    )
+    revision.add_argument("--rev-id", help="a fixed revision id instead of a random one")
+
+    upgrade = verb("upgrade", _upgrade, "upgrade the database (default: heads)")
+    upgrade.add_argument("revision", nargs="?", default="heads", metavar="REV")
+
+    downgrade = verb(
+        "downgrade",
+        _downgrade,
+        "downgrade the database (default: one step back)",
+        "Downgrade the database. REV: -1 (the default), data@base, base, a revision id...",
+    )
+    downgrade.add_argument("revision", nargs="?", default="-1", metavar="REV")
+
+    heads = verb("heads", _heads, "show the newest revision of each branch")
+    heads.add_argument("-v", "--verbose", action="store_true")
+
+    current = verb("current", _current, "show the revision(s) the database is at")
+    current.add_argument("-v", "--verbose", action="store_true")
+
+    history = verb("history", _history, "list the revisions, newest first")
+    history.add_argument("-v", "--verbose", action="store_true", help="show every detail")
+    history.add_argument("-r", "--rev-range", help="e.g. schema0001:head")
+
+    merge = verb("merge", _merge, "join heads with a merge revision")
+    merge.add_argument("revisions", nargs="+", metavar="REV", help="e.g. heads, or two ids")
+    merge.add_argument("-m", "--message", required=True, help="what the merge is for")
+    merge.add_argument("--rev-id", help="a fixed revision id instead of a random one")
+
+    migrate = verb(
+        "migrate-domain-models",
+        _migrate_domain_models,
+        "write the migration that brings the product tables in line with the domain models",
+        textwrap.fill(
+            "Compare SUBSCRIPTION_MODEL_REGISTRY (products/) with the product tables and write "
+            "one migration into the data branch, with an upgrade() and a downgrade() that undoes "
+            "it. Questions that the models do not answer are asked on the terminal, or answered "
+            "by --inputs.",
+            width=98,
+        ),
+    )
+    migrate.formatter_class = argparse.RawDescriptionHelpFormatter
+    migrate.epilog = domain_models.INPUTS_HELP
+    migrate.add_argument("message", metavar="MESSAGE", help="what the migration does")
+    migrate.add_argument(
+        "--inputs", metavar="FILE|JSON", help="answers to the questions (format below)"
+    )
+    migrate.add_argument(
+        "--test", action="store_true", help="print the SQL of upgrade and downgrade; write no file"
+    )
+    migrate.add_argument("--rev-id", help="a fixed revision id instead of a random one")
+    return main
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    registry: domain.Registry | None = None,
+    prog: str = "main.py",
+) -> int:
+    """Run one command; return the exit status (0 done, 1 failed, 2 bad command line).
+
+    ``registry`` is the ``SUBSCRIPTION_MODEL_REGISTRY`` that ``main.py`` imported; without it,
+    ``migrate-domain-models`` imports ``products`` from the project root.
+    """
+    try:
+        args = parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as done:  # --help, or a mistake argparse has explained
+        return done.code if isinstance(done.code, int) else (1 if done.code else 0)
+    try:
+        args.run(args, registry)
+    except KeyboardInterrupt:
+        print("\nStopped: nothing more was done.", file=sys.stderr)
+        return 1
+    except Exception as error:
+        if args.traceback:
+            raise
+        # commands.run has printed Alembic's output and, for a mistake it knows, the explanation.
+        print(f"{prog}: {_one_line(error)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _one_line(error: BaseException) -> str:
+    """The error as the last line of a command's output: the kit's own errors as they are."""
+    if isinstance(error, WorkshopError):
+        return str(error)
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
