@@ -10,7 +10,7 @@ import sys
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData
 
 from workshop import db, paths
 
@@ -64,17 +64,29 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _run_on(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        # SQLite can't ALTER most things in place; batch mode copies the table instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run_migrations_online() -> None:
-    """Run the migrations on the workshop database, in one transaction where the database can."""
-    with db.engine().connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            # SQLite can't ALTER most things in place; batch mode copies the table instead.
-            render_as_batch=connection.dialect.name == "sqlite",
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+    """Run the migrations on the workshop database, in one transaction where the database can.
+
+    A caller may hand over a connection or engine of its own in ``config.attributes``, as Alembic's
+    cookbook suggests: migration tests (pytest-alembic, lesson 10) run on a throwaway database.
+    """
+    given = config.attributes.get("connection")
+    if isinstance(given, Connection):
+        _run_on(given)
+        return
+    with (given if given is not None else db.engine()).connect() as connection:
+        _run_on(connection)
 
 
 if context.is_offline_mode():

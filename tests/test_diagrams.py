@@ -30,6 +30,14 @@ def test_revision_graph_shows_branches_merges_labels_and_the_current_revision(
     assert "r_a1 --> r_d1" not in source, "no edge that the files do not have"
 
 
+def test_revision_graph_shows_what_a_branch_root_depends_on(project: Path) -> None:
+    """The products track's data branch starts with a root that depends on the schema head."""
+    commands.revision("tables", rev_id="s1", branch_label="schema")
+    commands.revision("rows", rev_id="d1", head="base", branch_label="data", depends_on="s1")
+    lines = set(diagrams.revision_graph().source.splitlines())
+    assert {"  base --> r_s1", "  base --> r_d1", "  r_s1 -.->|depends on| r_d1"} <= lines
+
+
 def test_revision_graph_of_an_empty_database_marks_base(project: Path) -> None:
     commands.revision("only", rev_id="0001")
     assert "  class base current" in diagrams.revision_graph().source.splitlines()

@@ -127,3 +127,53 @@ def test_the_lesson_registry_is_read_from_the_solved_notebooks() -> None:
     assert found[0].id == "00" and found[0].notebook == "00-welcome-and-setup.ipynb"
     assert lessons.LESSONS == found
     assert all(item.minutes > 0 and item.title for item in found)
+
+
+def _state(project: Path) -> tuple[list[str], tuple[str, ...]]:
+    versions = project / "migrations" / "versions"
+    files = sorted(p.name for p in versions.iterdir() if p.name != ".gitkeep")
+    return files, commands.current_revisions()
+
+
+def _expected(lesson_id: str) -> tuple[list[str], tuple[str, ...]]:
+    item = lessons.lesson(lesson_id)
+    files = sorted(Path(entry).name for entry in item.start_files)
+    if item.start_revision is None:
+        return files, ()
+    script = commands.script_directory()
+    return files, tuple(sorted(script.as_revision_number(item.start_revision) or ()))
+
+
+def test_lesson_03_from_nothing_then_lesson_02_after_own_edits(project: Path, capsys) -> None:
+    """Issue 6, acceptance 1: the state is right each time and the edits are saved byte-exact."""
+    lessons.start_lesson("03")
+    assert _state(project) == _expected("03")
+    assert "saved in" not in capsys.readouterr().out
+    assert not (project / ".workshop" / "backups").exists() or not any(
+        (project / ".workshop" / "backups").iterdir()
+    )
+
+    # The participant works: an edited revision, a new one of their own, and rows in a table.
+    versions = project / "migrations" / "versions"
+    commands.revision("users table", rev_id="0091")
+    commands.revision("my own idea", rev_id="0099")
+    (versions / "0091_users_table.py").write_bytes(
+        (versions / "0091_users_table.py")
+        .read_bytes()
+        .replace(b"    pass\n", b"    op.execute('CREATE TABLE mine (note text)')\n", 1)
+        + "# ünïcode notes\r\n".encode()
+    )
+    commands.upgrade("head")
+    with db.engine().begin() as conn:
+        conn.execute(sa.text("INSERT INTO mine VALUES ('keep me')"))
+    edited = {p.name: p.read_bytes() for p in versions.iterdir() if p.name != ".gitkeep"}
+
+    lessons.start_lesson("02")
+
+    assert _state(project) == _expected("02")
+    out = capsys.readouterr().out
+    (backup,) = (project / ".workshop" / "backups").iterdir()
+    assert f".workshop/backups/{backup.name}/" in out
+    saved = {p.name: p.read_bytes() for p in (backup / "versions").iterdir()}
+    assert saved == edited
+    assert "keep me" in (backup / "database.sql").read_text()

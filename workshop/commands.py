@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
 from typing import Any
@@ -141,17 +142,44 @@ def revision(
     Lessons pass ``rev_id`` so their outputs are the same on every run; without it Alembic picks a
     random 12-character id, which is what you want in a real project.
     """
-    run(
-        command.revision,
-        message=message,
-        rev_id=rev_id,
-        head=head,
-        autogenerate=autogenerate,
-        branch_label=branch_label,
-        depends_on=depends_on,
-        splice=splice,
-        metadata=metadata,
-    )
+    with _autogenerate_warnings():
+        run(
+            command.revision,
+            message=message,
+            rev_id=rev_id,
+            head=head,
+            autogenerate=autogenerate,
+            branch_label=branch_label,
+            depends_on=depends_on,
+            splice=splice,
+            metadata=metadata,
+        )
+
+
+@contextmanager
+def _autogenerate_warnings() -> Iterator[None]:
+    """Print what autogenerate warns about (an unnamed constraint...) as a plain line.
+
+    Python's own display of a warning starts with the absolute path of Alembic's source file.
+    Other warnings are passed on unchanged.
+    """
+    passed_on: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            try:
+                yield
+            finally:
+                for warning in caught:
+                    if "/alembic/autogenerate/" in warning.filename.replace("\\", "/"):
+                        print(f"⚠️ {warning.category.__name__}: {warning.message}")
+                    else:
+                        passed_on.append(warning)
+    finally:
+        for warning in passed_on:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 def upgrade(revision: str = "head", *, sql: bool = False) -> None:

@@ -66,9 +66,10 @@ def revision_graph(*, show_current: bool = True) -> Mermaid:
         parents = script.down_revision
         if parents is None:
             lines.append(f"  base --> {_node(script.revision)}")
-            continue
-        for parent in (parents,) if isinstance(parents, str) else parents:
-            lines.append(f"  {_node(parent)} --> {_node(script.revision)}")
+        else:
+            for parent in (parents,) if isinstance(parents, str) else parents:
+                lines.append(f"  {_node(parent)} --> {_node(script.revision)}")
+        # A root can depend on another branch too (the products track's data branch does).
         for dependency in _as_tuple(script.dependencies):
             lines.append(f"  {_node(dependency)} -.->|depends on| {_node(script.revision)}")
     if show_current:

@@ -379,6 +379,18 @@ def unknown_revision(error: BaseException) -> Explanation | None:
     if cause is None or not cause.argument:
         return None
     missing = str(cause.argument)
+    if str(cause).startswith("Multiple revisions start with"):
+        # Alembic's own message then says "Can't locate revision", as for an id that does not
+        # exist; the real reason is one level down.
+        candidates = ", ".join(re.findall(r"'([^']+)'", str(cause).split(":", 1)[-1]))
+        return Explanation(
+            None,
+            None,
+            f"{missing!r} is ambiguous: more than one revision id starts with it (such as "
+            f"{candidates}). A partial id must match exactly one revision.",
+            "Type more characters of the id, enough to make it unique. `alembic history` "
+            "(wk.history()) lists the ids.",
+        )
     if _file_of(missing) is not None:
         return None
     if missing in (_current_revisions() or ()):
@@ -468,11 +480,33 @@ def execute_a_string(error: BaseException) -> Explanation | None:
 
 
 @matcher
+def sqlite_cannot_alter(error: BaseException) -> Explanation | None:
+    """``op.alter_column`` or a constraint operation on SQLite, outside batch mode (lesson 09)."""
+    frame = _revision_frame(error)
+    orig = _driver_error(error)
+    refused = isinstance(error, NotImplementedError) and "SQLite dialect" in str(error)
+    syntax = orig is not None and 'near "ALTER": syntax error' in str(orig)
+    if frame is None or not (refused or syntax):
+        return None
+    return Explanation(
+        _relative(frame.filename),
+        frame.lineno,
+        "SQLite cannot change a column or a constraint in place: its ALTER TABLE can only "
+        "rename a table, and add, rename or drop a column." + _database_state(),
+        'Use batch mode: `with op.batch_alter_table("<table>") as batch_op:`, then '
+        "`batch_op.alter_column(...)` or `batch_op.drop_constraint(...)`. Alembic then copies "
+        "the table into a new one with the change (lesson 09).",
+    )
+
+
+@matcher
 def not_implemented(error: BaseException) -> Explanation | None:
     """A lesson stub, ``raise NotImplementedError()``, that has not been replaced yet."""
     frame = _revision_frame(error)
     if not isinstance(error, NotImplementedError) or frame is None:
         return None
+    if traceback.extract_tb(error.__traceback__)[-1].filename != frame.filename:
+        return None  # raised by Alembic or SQLAlchemy (an operation it cannot do), not a stub
     return Explanation(
         _relative(frame.filename),
         frame.lineno,

@@ -1,0 +1,38 @@
+"""create todos and categories
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-21 10:10:00.000000
+
+"""
+from collections.abc import Sequence
+
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision: str = '0003'
+down_revision: str | Sequence[str] | None = '0002'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "categories",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(45), nullable=False, unique=True),
+    )
+    op.create_table(
+        "todos",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("complete", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("owner_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("category_id", sa.Integer, sa.ForeignKey("categories.id")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("todos")
+    op.drop_table("categories")

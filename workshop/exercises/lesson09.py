@@ -1,0 +1,148 @@
+"""Lesson 09: revision 0005 makes users.role NOT NULL on SQLite, with batch mode.
+
+The check runs the participant's revision first on a throwaway SQLite database that holds a user
+with a role and one without (upgrade, downgrade, upgrade), because a failed batch copy on SQLite
+can leave a half-made table behind. Only then does it upgrade the participant's own database.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from workshop import commands, db
+from workshop.checks import NotYet, _first_line, exercise, migrate, revision_file
+
+BATCH_HINT = (
+    'On SQLite, change a column inside `with op.batch_alter_table("users") as batch_op:`, '
+    'with batch_op.alter_column("role", existing_type=sa.String(45), nullable=False, '
+    'server_default="member").'
+)
+
+
+def _step(config: Config, action: Callable[..., None], target: str, what: str) -> None:
+    try:
+        action(config, target)
+    except NotImplementedError as error:
+        if str(error):  # Alembic's own: "No support for ALTER of constraints in SQLite dialect"
+            raise NotYet(f"{what} failed: {error}", BATCH_HINT) from error
+        raise NotYet(
+            f"{what} still raises NotImplementedError.",
+            "Replace `raise NotImplementedError()` with your code, run that cell again, "
+            "then run this check.",
+        ) from error
+    except Exception as error:  # noqa: BLE001 - any failure of the participant's code is a verdict
+        reason = _first_line(error)
+        hint = "Read the error, fix the revision file, run its cell again, then this check."
+        if 'near "ALTER"' in reason:
+            hint = BATCH_HINT
+        elif "NOT NULL constraint failed" in reason:
+            hint = (
+                "Bob's role is NULL, and the copy into a NOT NULL column fails on it: first run "
+                "op.execute(\"UPDATE users SET role = 'member' WHERE role IS NULL\")."
+            )
+        raise NotYet(f"{what} failed: {reason}", hint) from error
+
+
+def _role(engine: sa.Engine) -> dict:
+    return next(c for c in sa.inspect(engine).get_columns("users") if c["name"] == "role")
+
+
+def _roles(engine: sa.Engine) -> dict[str, str | None]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT username, role FROM users ORDER BY id"))
+        return dict(rows.all())
+
+
+def _uniques(engine: sa.Engine) -> set[str | None]:
+    return {u["name"] for u in sa.inspect(engine).get_unique_constraints("users")}
+
+
+def _on_a_throwaway_database(engine: sa.Engine) -> None:
+    config = commands.config(stdout=io.StringIO())
+    config.attributes["connection"] = engine
+    _step(config, command.upgrade, "0004", "the upgrade to 0004 (the lesson's revisions)")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (email, username, role) VALUES "
+                "('ada@example.com', 'ada', 'admin'), ('bob@example.com', 'bob', NULL)"
+            )
+        )
+    uniques = _uniques(engine)
+    _step(config, command.upgrade, "0005", "upgrade of 0005")
+    role = _role(engine)
+    if role["nullable"]:
+        raise NotYet(
+            "after `upgrade 0005`, users.role still accepts NULL.",
+            'Give alter_column("role", ...) nullable=False, inside a batch_alter_table block.',
+        )
+    if "member" not in str(role.get("default") or ""):
+        raise NotYet(
+            f"after `upgrade 0005`, users.role has the default {role.get('default')!r}; "
+            "expected 'member'.",
+            'Give alter_column("role", ...) server_default="member".',
+        )
+    roles = _roles(engine)
+    if roles != {"ada": "admin", "bob": "member"}:
+        raise NotYet(
+            f"after `upgrade 0005` the users' roles are {roles}; expected Ada to stay 'admin' "
+            "and Bob to become 'member'.",
+            "Set the role only where it is NULL: UPDATE users SET role = 'member' "
+            "WHERE role IS NULL.",
+        )
+    if _uniques(engine) != uniques:
+        raise NotYet(
+            f"`upgrade 0005` changed the unique constraints of users: {sorted(uniques, key=str)} "
+            f"became {sorted(_uniques(engine), key=str)}.",
+            "Change only the role column.",
+        )
+    _step(config, command.downgrade, "0004", "downgrade of 0005")
+    role = _role(engine)
+    if not role["nullable"] or role.get("default") is not None:
+        raise NotYet(
+            f"after `downgrade 0004`, users.role is nullable={role['nullable']} with default "
+            f"{role.get('default')!r}; it should be optional again, without a default.",
+            'In downgrade(), batch_op.alter_column("role", existing_type=sa.String(45), '
+            "nullable=True, server_default=None).",
+        )
+    if set(_roles(engine)) != {"ada", "bob"}:
+        raise NotYet("after `downgrade 0004` the users are gone.", "Keep the rows: only alter.")
+    _step(config, command.upgrade, "0005", "upgrade of 0005 after its downgrade")
+
+
+@exercise("09.1")
+def role_required() -> str:
+    revision_file(
+        "0005",
+        parent="0004",
+        hint='Create it first: !alembic revision -m "make role required" --rev-id 0005',
+    )
+    if db.backend() != "sqlite":
+        raise NotYet(
+            "this notebook is not using SQLite.",
+            "Run the lesson's first cell: it points the notebook at .workshop/lesson-09.sqlite.",
+        )
+    with db.scratch_database("check") as url:
+        engine = db.engine(url)
+        try:
+            _on_a_throwaway_database(engine)
+        finally:
+            engine.dispose()
+    try:
+        migrate("upgrade", "0005", what="upgrade() of revision 0005 on your database")
+    except NotYet as problem:
+        if "_alembic_tmp_users" in problem.message:
+            problem.hint = (
+                "An earlier failed upgrade left that table behind: run "
+                "%sql DROP TABLE _alembic_tmp_users, then this check again."
+            )
+        raise
+    return (
+        "role is NOT NULL with the default 'member', a NULL role becomes 'member', the downgrade "
+        "makes it optional again, and your database is at 0005."
+    )
