@@ -69,3 +69,11 @@ def test_the_nbval_plugin_skips_the_slow_import_and_notebooks_still_validate() -
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["invalid", "caught", "None"], done.stdout + done.stderr
+
+
+def test_the_readme_lists_every_lesson() -> None:
+    from workshop.lessons import LESSONS
+
+    readme = (REPO / "README.md").read_text()
+    for item in LESSONS:
+        assert f"| {item.id} | {item.title} | {item.minutes} min |" in readme, item

@@ -1,0 +1,163 @@
+"""Lesson 08: revision 0006 renames the role 'user' to 'member' in roles and users, without the
+app's models, with bound parameters, and its downgrade reverses it."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import sqlalchemy as sa
+
+from workshop import commands, db, paths
+from workshop.checks import NotYet, _first_line, exercise, migrate, revision_file
+
+ROLE_USER = "check-08-user@example.org"
+ADMIN = "check-08-admin@example.org"
+IMPORTS_THE_APP = re.compile(r"^\s*(from|import)\s+todo\b", re.MULTILINE)
+PASTED_VALUE = re.compile(r"'(user|member)'")
+
+
+def _source() -> str:
+    files = sorted(paths.versions_dir().glob("0006_*.py"))
+    return files[0].read_text(encoding="utf-8") if files else ""
+
+
+def _pastes_values(source: str) -> bool:
+    """Whether a string in the file is SQL with 'user' or 'member' written into it."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False  # the upgrade reports it, with the line
+    return any(
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and PASTED_VALUE.search(node.value)
+        for node in ast.walk(tree)
+    )
+
+
+def _check_source() -> None:
+    source = _source()
+    if IMPORTS_THE_APP.search(source):
+        raise NotYet(
+            "revision 0006 still imports the application's models (from todo...).",
+            "Remove `from todo.models import User` and the ORM session; use "
+            "op.execute(RENAME.bindparams(old=..., new=...)) instead.",
+        )
+    if _pastes_values(source):
+        raise NotYet(
+            "revision 0006 writes the values ('user', 'member') into the SQL text instead of "
+            "binding them.",
+            "Use the placeholders :old and :new of RENAME and RENAME_ROLE, and pass the values "
+            'with .bindparams(old="user", new="member") or a dict.',
+        )
+
+
+def _reach_0005() -> None:
+    if commands.current_revisions() == ("0006",):
+        migrate("downgrade", "0005", what="downgrade() of revision 0006")
+    else:
+        migrate("upgrade", "0005", what="`alembic upgrade 0005`")
+
+
+def _run(sql: str, **values: object) -> list:
+    with db.engine().begin() as conn:
+        result = conn.execute(sa.text(sql), values)
+        return result.all() if result.returns_rows else []
+
+
+def _remove_check_rows() -> None:
+    try:
+        _run("DELETE FROM users WHERE email IN (:a, :b)", a=ROLE_USER, b=ADMIN)
+    except sa.exc.SQLAlchemyError:
+        pass
+
+
+def _add_check_rows() -> None:
+    insert = (
+        "INSERT INTO users (email, username, display_name, role) "
+        "VALUES (:email, :username, :username, :role)"
+    )
+    try:
+        _run(insert, email=ROLE_USER, username="check08user", role="user")
+        _run(insert, email=ADMIN, username="check08admin", role="admin")
+    except sa.exc.SQLAlchemyError as error:
+        raise NotYet(
+            f"at revision 0005 the check cannot add its users: {_first_line(error)}",
+            "Run the lesson's cells from the start, in order.",
+        ) from error
+
+
+def _role_of(email: str) -> str | None:
+    rows = _run("SELECT role FROM users WHERE email = :email", email=email)
+    return rows[0][0] if rows else None
+
+
+def _role_names() -> set[str]:
+    return {name for (name,) in _run("SELECT name FROM roles")}
+
+
+def _after_upgrade() -> None:
+    if _role_of(ROLE_USER) != "member":
+        raise NotYet(
+            f"after `upgrade 0006` a user whose role was 'user' has the role "
+            f"{_role_of(ROLE_USER)!r}, not 'member'.",
+            'In upgrade(), op.execute(RENAME.bindparams(old="user", new="member")).',
+        )
+    if _role_of(ADMIN) != "admin":
+        raise NotYet(
+            "after `upgrade 0006` the admin is not an admin any more: only the role 'user' "
+            "may change.",
+            "Keep the WHERE role = :old in the UPDATE.",
+        )
+    names = _role_names()
+    if "user" in names or "member" not in names:
+        raise NotYet(
+            "after `upgrade 0006` the roles table still calls the role 'user'.",
+            'Rename it there too: op.execute(RENAME_ROLE.bindparams(old="user", new="member")).',
+        )
+
+
+def _after_downgrade() -> None:
+    if _role_of(ROLE_USER) != "user":
+        raise NotYet(
+            f"after `downgrade 0005` the user's role is {_role_of(ROLE_USER)!r}; downgrade() "
+            "must turn 'member' back into 'user'.",
+            'In downgrade(), op.execute(RENAME.bindparams(old="member", new="user")).',
+        )
+    if _role_of(ADMIN) != "admin":
+        raise NotYet(
+            "after `downgrade 0005` the admin is not an admin any more.",
+            "Only the role 'member' may change in downgrade(): keep the WHERE role = :old.",
+        )
+    names = _role_names()
+    if "member" in names or "user" not in names:
+        raise NotYet(
+            "after `downgrade 0005` the roles table does not call the role 'user' again.",
+            'In downgrade(), also op.execute(RENAME_ROLE.bindparams(old="member", new="user")).',
+        )
+
+
+@exercise("08.1")
+def rename_role() -> str:
+    revision_file(
+        "0006",
+        parent="0005",
+        hint="Run the cells of the lesson in order: 0006 is written just before the exercise.",
+    )
+    _check_source()
+    _reach_0005()
+    _remove_check_rows()
+    _add_check_rows()
+    try:
+        migrate("upgrade", "0006", what="upgrade() of revision 0006")
+        _after_upgrade()
+        migrate("downgrade", "0005", what="downgrade() of revision 0006")
+        _after_downgrade()
+        migrate("upgrade", "0006", what="upgrade() of revision 0006, run a second time,")
+    finally:
+        _remove_check_rows()
+    return (
+        "0006 renames the role 'user' to 'member' in users and roles with bound parameters, "
+        "without the app's models, and downgrade() turns it back."
+    )
