@@ -31,6 +31,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 from alembic import command
+from alembic.util import messaging
 
 from workshop import commands, data_branch, domain, domain_models
 from workshop.errors import WorkshopError
@@ -205,6 +206,10 @@ def main(
         args = parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as done:  # --help, or a mistake argparse has explained
         return done.code if isinstance(done.code, int) else (1 if done.code else 0)
+    # Alembic wraps status lines ("Generating <path> ...  done") to the terminal's width; a path
+    # cut in two can no longer be shown relative to the project, and where it is cut depends on
+    # the folder's name. Print them whole, as the kit's verbs do in a notebook.
+    messaging.TERMWIDTH = None
     try:
         args.run(args, registry)
     except KeyboardInterrupt:

@@ -1,0 +1,54 @@
+"""Lesson 11: a data revision and a schema revision, both applied with `upgrade heads`."""
+
+from __future__ import annotations
+
+from workshop import commands
+from workshop.checks import NotYet, _first_line, exercise, revision_file
+from workshop.exercises._products import CLI, require_product_tables
+
+HEADS = ("data0002", "schema0002")
+UPGRADE = f"Run {CLI} upgrade heads (heads, plural: it applies both branches)."
+
+
+@exercise("11.1")
+def two_heads() -> str:
+    require_product_tables()
+    revision_file(
+        "data0001",
+        parent=None,
+        hint="Run the lesson's cells from `db revision ... --rev-id data0001` on first.",
+    )
+    revision_file(
+        "data0002",
+        parent="data0001",
+        hint=f'Create it with: {CLI} revision --message "Register more products" '
+        "--head=data@head --rev-id data0002",
+    )
+    revision_file(
+        "schema0002",
+        parent="schema0001",
+        hint=f'Create it with: {CLI} revision --message "New orchestrator release" '
+        "--head=schema@head --rev-id schema0002",
+    )
+    try:
+        heads = commands.head_revisions()
+    except Exception as error:  # noqa: BLE001 - unreadable revision files are a verdict too
+        raise NotYet(f"Alembic cannot read the revision files: {_first_line(error)}") from error
+    if heads != HEADS:
+        raise NotYet(
+            f"the heads are {', '.join(heads)}; there should be exactly two, data0002 and "
+            "schema0002.",
+            "Delete any other revision file you made in this exercise from migrations/versions/.",
+        )
+    current = commands.current_revisions()
+    if current != HEADS:
+        missing = [head for head in HEADS if head not in current]
+        raise NotYet(
+            f"the database is at {', '.join(current) or 'base'}: {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not applied yet.",
+            UPGRADE,
+        )
+    return (
+        "data0002 builds on data0001 and schema0002 on schema0001, and the database has applied "
+        "both heads."
+    )

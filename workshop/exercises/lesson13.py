@@ -1,0 +1,116 @@
+"""Lesson 13: revision data0002 links a new workflow to the product, with the product helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workshop import commands
+from workshop.checks import NotYet, exercise, migrate, revision_file
+from workshop.exercises._products import CLI, require_product_tables, rerun, rows, upgrade
+
+PRODUCT = "Username registration"
+CREATE = "create_username_registration"
+TERMINATE = "terminate_username_registration"
+#: data0001's product, block and resource type (its workflow is checked with the others).
+DATA0001 = [("Username registration", "UNPT", "UNR", "Username", "username")]
+
+
+def product_workflows() -> list[str]:
+    return [
+        row[0]
+        for row in rows(
+            """
+            SELECT w.name FROM products_workflows AS pw
+            JOIN products AS p ON p.product_id = pw.product_id
+            JOIN workflows AS w ON w.workflow_id = pw.workflow_id
+            WHERE p.name = :product ORDER BY w.name
+            """,
+            product=PRODUCT,
+        )
+    ]
+
+
+def workflow(name: str) -> list[tuple]:
+    return rows("SELECT target FROM workflows WHERE name = :name", name=name)
+
+
+def _data0001_intact(after: str) -> None:
+    found = rows(
+        """
+        SELECT p.name, p.product_type, p.tag, b.name, r.resource_type
+        FROM products AS p
+        JOIN product_product_blocks AS pb ON pb.product_id = p.product_id
+        JOIN product_blocks AS b ON b.product_block_id = pb.product_block_id
+        JOIN product_block_resource_types AS br ON br.product_block_id = b.product_block_id
+        JOIN resource_types AS r ON r.resource_type_id = br.resource_type_id
+        ORDER BY 1, 4, 5
+        """
+    )
+    if found != DATA0001 or CREATE not in product_workflows():
+        raise NotYet(
+            f"{after}, the product Username registration of data0001 is not complete any more "
+            f"(its block, resource type or {CREATE} workflow is missing).",
+            f"data0002 must only add (and its downgrade only remove) {TERMINATE} and its link. "
+            "If data0001 was never applied, run the lesson's cells from its %%writefile on.",
+        )
+
+
+def _uses_helpers() -> None:
+    script = commands.script_directory().get_revision("data0002")
+    if "product_helpers" not in Path(script.path).read_text():
+        raise NotYet(
+            "data0002 does not use the product helpers.",
+            "Import them (from workshop.product_helpers import create_workflow, ...) and call "
+            "create_workflow and create_product_workflow instead of writing SQL.",
+        )
+
+
+@exercise("13.1")
+def terminate_workflow() -> str:
+    require_product_tables()
+    revision_file(
+        "data0002",
+        parent="data0001",
+        hint=f'Create it first: {CLI} revision --message "Add terminate workflow" '
+        "--head=data@head --rev-id data0002",
+    )
+    _uses_helpers()
+    upgrade("data0002")
+    _data0001_intact("after `upgrade data0002`")
+    found = workflow(TERMINATE)
+    if not found:
+        raise NotYet(
+            f"after `upgrade data0002` there is no workflow called {TERMINATE}.",
+            f'In upgrade(): create_workflow(conn, "{TERMINATE}", target="TERMINATE", '
+            'description="...").',
+        )
+    if found[0][0] != "TERMINATE":
+        raise NotYet(
+            f"{TERMINATE} has the target {found[0][0]!r}; it should be 'TERMINATE'.",
+            'Pass target="TERMINATE", then downgrade to data0001 and upgrade again '
+            "(create_workflow leaves an existing row as it is).",
+        )
+    if TERMINATE not in product_workflows():
+        raise NotYet(
+            f"{TERMINATE} is not linked to the product {PRODUCT}.",
+            f'Add create_product_workflow(conn, "{PRODUCT}", "{TERMINATE}") after create_workflow.',
+        )
+    rerun("data0002", "data0001")
+    migrate("downgrade", "data0001", what="downgrade() of revision data0002")
+    if TERMINATE in product_workflows():
+        raise NotYet(
+            f"after `downgrade data0001` {TERMINATE} is still linked to {PRODUCT}.",
+            f'In downgrade(): delete_product_workflow(conn, "{PRODUCT}", "{TERMINATE}").',
+        )
+    if workflow(TERMINATE):
+        raise NotYet(
+            f"after `downgrade data0001` the workflow {TERMINATE} is still there: downgrade() "
+            "must undo all of upgrade().",
+            f'After unlinking it, delete it: delete_workflow(conn, "{TERMINATE}").',
+        )
+    _data0001_intact("after `downgrade data0001`")
+    upgrade("data0002")
+    return (
+        f"{TERMINATE} (TERMINATE) is linked to {PRODUCT}, a second run changes nothing, "
+        "downgrade() removes exactly it, and the database is back at data0002."
+    )

@@ -1,0 +1,217 @@
+"""Lesson 14: the generator writes data0002 (a new field, email) and data0003 (User partner)."""
+
+from __future__ import annotations
+
+from workshop import commands, data_branch, domain, domain_models
+from workshop.checks import NotYet, exercise, migrate, revision_file
+from workshop.errors import WorkshopError
+from workshop.exercises._products import (
+    CLI,
+    blocks_holding,
+    descriptions,
+    require_product_tables,
+    restoring,
+    rows,
+)
+
+GENERATE = f"{CLI} migrate-domain-models"
+UPGRADE = f"Apply it: {CLI} upgrade heads"
+EMAIL = "email address of the user"
+PARTNER = ("User partner", "user administration - partner", "User", "USER_PAR")
+USER_BLOCK_TYPES = ["age", "email", "user_id", "username"]
+
+
+def _registry() -> domain.Registry:
+    """The participant's models, read afresh from products/."""
+    try:
+        return domain.check_registry(domain_models.load_registry())
+    except WorkshopError as error:
+        problem = error.message.removeprefix("The domain models cannot be imported: ")
+        problem = problem.rstrip().removesuffix(":")  # NotImplementedError() says nothing more
+        raise NotYet(
+            f"products/ cannot be imported: {problem}",
+            "Replace any `raise NotImplementedError()` in the model cells with your change, "
+            "check the cell for typos, and run it again.",
+        ) from None
+
+
+def _block(registry: domain.Registry, name: str) -> type[domain.ProductBlockModel]:
+    try:
+        blocks = {block.product_block_name: block for block in domain.all_blocks(registry)}
+    except WorkshopError as error:
+        raise NotYet(f"the models cannot be read: {error.message}", error.fix) from None
+    if name not in blocks:
+        raise NotYet(
+            f"no registered product uses the block {name}.",
+            "Run the lesson's first cell again to get the course's models back.",
+        )
+    return blocks[name]
+
+
+def _applied(revision: str) -> None:
+    if revision in {rev.revision for rev in data_branch.pending_revisions()}:
+        raise NotYet(f"revision {revision} is not applied yet.", UPGRADE)
+
+
+def _on_data_branch(revision: str, hint: str) -> str:
+    """The revision exists in the data branch; return its parent."""
+    script = commands.script_directory()
+    found = {rev.revision: rev for rev in data_branch.on_branch(script, data_branch.DATA)}
+    if revision not in found:
+        if revision in {rev.revision for rev in script.walk_revisions()}:
+            raise NotYet(
+                f"revision {revision} is not on the data branch.",
+                "The generator writes into the data branch: delete the file and run it again.",
+            )
+        raise NotYet(f"there is no revision {revision} in migrations/versions/.", hint)
+    return found[revision].down_revision
+
+
+def _user_products() -> list[tuple]:
+    return rows(
+        """
+        SELECT p.name, f.value, b.name
+        FROM products AS p
+        JOIN fixed_inputs AS f ON f.product_id = p.product_id AND f.name = 'affiliation'
+        JOIN product_product_blocks AS pb ON pb.product_id = p.product_id
+        JOIN product_blocks AS b ON b.product_block_id = pb.product_block_id
+        WHERE p.product_type = 'User'
+        ORDER BY p.name
+        """
+    )
+
+
+@exercise("14.1")
+def email_field() -> str:
+    require_product_tables()
+    block = _block(_registry(), "UserBlock")
+    if "email" not in domain.resource_types(block):
+        raise NotYet(
+            "UserBlock has no field email.",
+            "Add `email: str | None = None` to UserBlock in the model cell, and run it.",
+        )
+    command = (
+        f'{GENERATE} "Add email to UserBlock" --inputs \'{{"email": {{"description": '
+        f'"{EMAIL}"}}}}\' --rev-id data0002'
+    )
+    revision_file("data0002", parent="data0001", hint=f"Let the generator write it: {command}")
+    _applied("data0002")
+    found = descriptions("email")
+    if not found:
+        raise NotYet(
+            "the database has no resource type email, though data0002 is applied.",
+            f"Let the generator write data0002 after the model change: `{CLI} downgrade "
+            f"data0001`, delete data0002's file, then {command}, and upgrade heads.",
+        )
+    if found != [EMAIL]:
+        raise NotYet(
+            f"the resource type email has the description {found[0]!r}; it should be {EMAIL!r}.",
+            f"`{CLI} downgrade data0001`, delete data0002's file, run the generator again with "
+            "the right --inputs, and upgrade heads.",
+        )
+    if blocks_holding("email") != ["UserBlock"]:
+        raise NotYet(
+            "the resource type email is not held by UserBlock alone.",
+            "Put the field into UserBlock only, and let the generator write the migration.",
+        )
+    if [rt for _, rt in _block_resource_types("UserBlock")] != USER_BLOCK_TYPES:
+        raise NotYet(
+            "UserBlock should hold exactly the resource types age, email, user_id and username.",
+            "Add only the email field in this exercise.",
+        )
+    with restoring():
+        migrate("downgrade", "data0001", what="downgrade() of revision data0002")
+        if descriptions("email"):
+            raise NotYet(
+                "after `downgrade data0001` the resource type email is still there.",
+                "Let the generator write data0002: its downgrade() removes what it adds.",
+            )
+        migrate("upgrade", "data0002", what="upgrade() of revision data0002, run again,")
+    return (
+        "UserBlock has the field email, data0002 adds the resource type email (and downgrade() "
+        "removes it), and the database has applied it."
+    )
+
+
+def _block_resource_types(block: str) -> list[tuple]:
+    return rows(
+        """
+        SELECT b.name, r.resource_type FROM product_block_resource_types AS br
+        JOIN product_blocks AS b ON b.product_block_id = br.product_block_id
+        JOIN resource_types AS r ON r.resource_type_id = br.resource_type_id
+        WHERE b.name = :block ORDER BY r.resource_type
+        """,
+        block=block,
+    )
+
+
+@exercise("14.2")
+def user_partner() -> str:
+    require_product_tables()
+    registry = _registry()
+    product_type = registry.get("User partner")
+    if product_type is None:
+        raise NotYet(
+            'SUBSCRIPTION_MODEL_REGISTRY has no product "User partner".',
+            'Add `"User partner": User,` to the dict in products/__init__.py, and run that cell.',
+        )
+    if product_type.__name__ != "User":
+        raise NotYet(
+            f'"User partner" is registered as {product_type.__name__}; it should be User.',
+            'Write `"User partner": User,` in products/__init__.py.',
+        )
+    affiliation = {field.name: field for field in domain.fixed_inputs(product_type)}.get(
+        "affiliation"
+    )
+    if affiliation is None or "partner" not in (affiliation.choices or ()):
+        raise NotYet(
+            "the fixed input affiliation does not allow the value partner.",
+            'Add `partner = "partner"` to the Affiliation enum in products/product_types/user.py.',
+        )
+    command = f"{GENERATE} \"Add User partner product\" --inputs '...' --rev-id data0003"
+    parent = _on_data_branch("data0003", f"Let the generator write it: {command}")
+    _applied("data0003")
+    found = rows(
+        "SELECT name, description, product_type, tag FROM products WHERE name = 'User partner'"
+    )
+    if not found:
+        raise NotYet(
+            "the database has no product User partner, though data0003 is applied.",
+            f"Let the generator write data0003 after the model changes: `{CLI} downgrade "
+            f"{parent}`, delete data0003's file, run the generator again, and upgrade heads.",
+        )
+    if found[0] != PARTNER:
+        raise NotYet(
+            f"User partner is {found[0][1:]!r} (description, product type, tag); it should be "
+            f"{PARTNER[1:]!r}.",
+            f"`{CLI} downgrade {parent}`, delete data0003's file, run the generator again with "
+            "the right --inputs, and upgrade heads.",
+        )
+    expected = [
+        ("User external", "external", "UserBlock"),
+        ("User internal", "internal", "UserBlock"),
+        ("User partner", "partner", "UserBlock"),
+    ]
+    if _user_products() != expected:
+        raise NotYet(
+            "the User products should be User external, User internal and User partner, each "
+            "made of UserBlock with its own affiliation (external, internal, partner).",
+            "Give the generator the fixed-input value with --inputs: "
+            '"User partner": {..., "affiliation": "partner"}.',
+        )
+    with restoring():
+        migrate("downgrade", parent, what="downgrade() of revision data0003")
+        if rows("SELECT name FROM products WHERE name = 'User partner'"):
+            raise NotYet(
+                f"after `downgrade {parent}` the product User partner is still there.",
+                "Let the generator write data0003: its downgrade() removes what it adds.",
+            )
+        if _user_products() != expected[:2]:
+            raise NotYet(
+                f"after `downgrade {parent}` User internal or User external is not as it was.",
+                "data0003 should only add User partner.",
+            )
+    return (
+        "User partner is a User product with affiliation = partner, made of UserBlock; data0003 "
+        "adds it, its downgrade() removes it, and the database has applied it."
+    )
