@@ -156,3 +156,13 @@ def test_02_1_without_the_revision_file(project: Path) -> None:
     shutil.copy(next(REFERENCE.glob("0001_*.py")), versions(project))
     result = verdict("02.1")
     assert not result.passed and "no revision 0002" in result.message
+
+
+def test_every_exercise_has_solution_and_wrong_answer_tests() -> None:
+    """Issue 3, acceptance 3: each check is exercised by a test module of its own lesson."""
+    tests = Path(__file__).resolve().parent
+    for exercise_id in checks.CHECKS:
+        lesson_id = exercise_id.split(".")[0]
+        module = tests / f"test_checks_{lesson_id}.py"
+        text = module.read_text() if module.exists() else (tests / "test_checks.py").read_text()
+        assert exercise_id in text or f"_{exercise_id.replace('.', '_')}" in text, exercise_id

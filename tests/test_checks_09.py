@@ -40,7 +40,7 @@ def lesson09(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copy(SOLUTIONS / "migrations" / "03" / name, versions / name)
     for file in (SOLUTIONS / "migrations" / "09").glob("000[34]_*.py"):
         shutil.copy(file, versions / file.name)
-    shutil.copy(SOLUTIONS / "app" / "09" / "todo" / "models.py", project / "todo" / "models.py")
+    shutil.copy(SOLUTIONS / "app" / "03" / "todo" / "models.py", project / "todo" / "models.py")
     commands.run(command.upgrade, "0004", quiet=True)
     with db.engine().begin() as conn:
         conn.execute(

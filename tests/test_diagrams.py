@@ -5,7 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import nbformat
+import pytest
+
 from workshop import commands, diagrams
+
+from .conftest import REPO
 
 REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "migrations" / "02"
 
@@ -64,3 +69,38 @@ def test_diagrams_render_as_mermaid_in_jupyterlab(project: Path) -> None:
     bundle = diagrams.revision_graph()._repr_mimebundle_()
     assert bundle["text/markdown"].startswith("```mermaid\nflowchart LR")
     assert bundle["text/vnd.mermaid"] == bundle["text/plain"]
+
+
+def _diagram_outputs(notebook: str, call: str) -> list[str]:
+    nb = nbformat.read(REPO / "solutions" / notebook, as_version=4)
+    return [
+        output.get("data", {}).get("text/plain", "")
+        for cell in nb.cells
+        if cell.cell_type == "code" and call in cell.source
+        for output in cell.outputs
+    ]
+
+
+@pytest.mark.parametrize(
+    "notebook,expected",
+    [
+        ("04-navigating-revisions.ipynb", ["r_0001 --> r_0002", "class r_"]),
+        ("05-branches-and-merges.ipynb", ["r_0002 --> r_0003b", "r_0002 --> r_0003a"]),
+        ("11-product-registry.ipynb", ["r_schema0001", "(schema)"]),
+    ],
+)
+def test_the_navigation_branches_and_products_lessons_draw_the_revision_graph(
+    notebook: str, expected: list[str]
+) -> None:
+    """The stored pictures come from real runs (nbval re-checks them on every suite run)."""
+    graphs = [g for g in _diagram_outputs(notebook, "wk.revision_graph()") if g]
+    assert graphs and all(g.startswith("flowchart LR") for g in graphs), graphs
+    for text in expected:
+        assert any(text in graph for graph in graphs), (notebook, text)
+
+
+def test_the_products_lesson_draws_the_registry_tables() -> None:
+    (diagram,) = _diagram_outputs("11-product-registry.ipynb", "wk.er_diagram()")[:1]
+    for table in ("products", "product_blocks", "resource_types", "fixed_inputs", "workflows"):
+        assert f"  {table} {{" in diagram, table
+    assert "products ||--o{ fixed_inputs" in diagram
