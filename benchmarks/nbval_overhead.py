@@ -15,7 +15,6 @@ import sys
 import time
 
 import nbformat
-from nbclient import NotebookClient
 
 from workshop import build, paths
 from workshop.lessons import LESSONS
@@ -30,16 +29,10 @@ def notebooks() -> list:
 
 def bare(relative: str) -> float:
     with build.scratch_project() as (root, url):
-        with build.patched_environ(WORKSHOP_ROOT=str(root), WORKSHOP_DATABASE_URL=url):
-            nb = nbformat.read(root / relative, as_version=4)
-            start = time.perf_counter()
-            NotebookClient(
-                nb,
-                timeout=120,
-                kernel_name="python3",
-                resources={"metadata": {"path": str(root / "notebooks")}},
-            ).execute()
-            return time.perf_counter() - start  # fmt: skip
+        nb = nbformat.read(root / relative, as_version=4)
+        start = time.perf_counter()
+        build.run_notebook(nb, root, url)
+        return time.perf_counter() - start
 
 
 def with_nbval(relative: str) -> float:

@@ -10,17 +10,13 @@ import sqlalchemy as sa
 
 from workshop import checks, commands, db
 
+from .exercise_support import edited, verdict
+
 REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "migrations" / "02"
 
 
 def versions(project: Path) -> Path:
     return project / "migrations" / "versions"
-
-
-def verdict(exercise: str) -> checks.Verdict:
-    result = checks.run_check(exercise)
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
 
 
 def test_every_lesson_exercise_has_a_check() -> None:
@@ -90,11 +86,7 @@ def test_01_1_missing(project: Path) -> None:
 
 def _install(project: Path, **replacements: str) -> None:
     for file in REFERENCE.glob("*.py"):
-        text = file.read_text()
-        if file.name.startswith("0002"):
-            for old, new in replacements.items():
-                assert old in text, old
-                text = text.replace(old, new)
+        text = edited(file, **replacements) if file.name.startswith("0002") else file.read_text()
         (versions(project) / file.name).write_text(text)
 
 

@@ -8,7 +8,9 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from workshop import checks, commands, db
+from workshop import commands, db
+
+from .exercise_support import edited, verdict
 
 REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "migrations" / "03"
 VIEW_SQL = """
@@ -19,20 +21,10 @@ VIEW_SQL = """
         """
 
 
-def verdict() -> checks.Verdict:
-    result = checks.run_check("03.1")
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
-
-
 def install(project: Path, **replacements: str) -> None:
     """The lesson's three files (0003 changed as given), the database at 0002 as in the lesson."""
     for file in REFERENCE.glob("*.py"):
-        text = file.read_text()
-        if file.name.startswith("0003"):
-            for old, new in replacements.items():
-                assert old in text, old
-                text = text.replace(old, new)
+        text = edited(file, **replacements) if file.name.startswith("0003") else file.read_text()
         (project / "migrations" / "versions" / file.name).write_text(text)
     commands.run(command.upgrade, "0002", quiet=True)
 
@@ -55,11 +47,11 @@ def test_the_reference_files_are_the_contract() -> None:
 
 def test_03_1_solution_passes_and_leaves_the_database_at_0003(project: Path) -> None:
     install(project)
-    result = verdict()
+    result = verdict("03.1")
     assert result.passed, result
     assert commands.current_revisions() == ("0003",)
     assert views() == ["active_users"]
-    assert verdict().passed, "a second run of the check passes too"
+    assert verdict("03.1").passed, "a second run of the check passes too"
 
 
 @pytest.mark.parametrize(
@@ -111,14 +103,14 @@ def test_03_1_wrong_answers_fail_with_a_hint_and_a_fix_then_passes(
     project: Path, old: str, new: str, says: str
 ) -> None:
     install(project, **{old: new})
-    result = verdict()
+    result = verdict("03.1")
     assert not result.passed
     assert says in result.message, result
     assert result.hint
     # The participant fixes the file and runs the check again: it must not be stuck on the
     # leftovers of the wrong attempt (a view that stayed, a column that went, the old view).
     install(project)
-    fixed = verdict()
+    fixed = verdict("03.1")
     assert fixed.passed, fixed
     assert commands.current_revisions() == ("0003",)
 
@@ -127,13 +119,13 @@ def test_03_1_upgraded_by_hand_with_a_wrong_view_then_fixed(project: Path) -> No
     install(project, **{"FROM users\n        WHERE is_active": "FROM users"})
     commands.run(command.upgrade, "0003", quiet=True)
     install(project)
-    assert verdict().passed, "the check must upgrade the file as it is now, not the old view"
+    assert verdict("03.1").passed, "the check must upgrade the file as it is now, not the old view"
 
 
 def test_03_1_without_the_revision_file(project: Path) -> None:
     install(project)
     next((project / "migrations" / "versions").glob("0003_*.py")).unlink()
-    result = verdict()
+    result = verdict("03.1")
     assert not result.passed and "no revision 0003" in result.message
     assert "--rev-id 0003" in result.hint
 
@@ -142,5 +134,5 @@ def test_03_1_on_the_wrong_parent(project: Path) -> None:
     install(
         project, **{"down_revision: str | Sequence[str] | None = '0002'": "down_revision = '0001'"}
     )
-    result = verdict()
+    result = verdict("03.1")
     assert not result.passed and "should build on '0002'" in result.message

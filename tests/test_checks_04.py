@@ -13,15 +13,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.util.exc import CommandError
 
-from workshop import checks, commands, db
+from workshop import commands, db
+
+from .exercise_support import verdict
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions" / "migrations"
-
-
-def verdict() -> checks.Verdict:
-    result = checks.run_check("04.1")
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
 
 
 def install(project: Path) -> None:
@@ -54,45 +50,45 @@ def scene(project: Path) -> Path:
 def test_04_1_solution_passes(scene: Path) -> None:
     run(command.stamp, "ae10c4")
     run(command.upgrade, "head")
-    result = verdict()
+    result = verdict("04.1")
     assert result.passed, result
 
 
 def test_04_1_solution_with_a_partial_id_passes(scene: Path) -> None:
     run(command.stamp, "ae10")
     run(command.upgrade, "head")
-    assert verdict().passed
+    assert verdict("04.1").passed
 
 
 def test_04_1_nothing_done(scene: Path) -> None:
-    result = verdict()
+    result = verdict("04.1")
     assert not result.passed and "the database is at 0003, not at the head" in result.message
     assert "stamp" in result.hint
 
 
 def test_04_1_stamp_head_lies_again(scene: Path) -> None:
     run(command.stamp, "head")
-    result = verdict()
+    result = verdict("04.1")
     assert not result.passed
     assert "todos has no column priority, due_date" in result.message
     assert "Stamp that revision" in result.hint
     # ... and the right repair still works from there.
     run(command.stamp, "ae10c4")
     run(command.upgrade, "head")
-    assert verdict().passed
+    assert verdict("04.1").passed
 
 
 def test_04_1_stamp_one_too_far(scene: Path) -> None:
     run(command.stamp, "ae52f1")
     run(command.upgrade, "head")
-    result = verdict()
+    result = verdict("04.1")
     assert not result.passed and "todos has no column priority" in result.message
 
 
 def test_04_1_dropping_the_table_loses_the_row(scene: Path) -> None:
     sql("DROP TABLE todos")
     run(command.upgrade, "head")
-    result = verdict()
+    result = verdict("04.1")
     assert not result.passed and "'buy milk' is gone" in result.message
     assert "without dropping" in result.hint
 
@@ -100,7 +96,7 @@ def test_04_1_dropping_the_table_loses_the_row(scene: Path) -> None:
 def test_04_1_without_the_lesson_files(project: Path) -> None:
     for file in (SOLUTIONS / "03").glob("*.py"):
         shutil.copy(file, project / "migrations" / "versions" / file.name)
-    result = verdict()
+    result = verdict("04.1")
     assert not result.passed and "not c3d9b7" in result.message
 
 

@@ -13,15 +13,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.util.exc import CommandError
 
-from workshop import checks, commands, db
+from workshop import commands, db
+
+from .exercise_support import verdict
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions" / "migrations"
-
-
-def verdict() -> checks.Verdict:
-    result = checks.run_check("05.1")
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
 
 
 def run(verb, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003 - alembic.command verbs
@@ -49,20 +45,20 @@ def lesson(project: Path) -> Path:
 def test_05_1_solution_passes(lesson: Path) -> None:
     run(command.merge, ["0005a", "0005b"], message="merge priority and created at", rev_id="0006")
     run(command.upgrade, "heads")
-    result = verdict()
+    result = verdict("05.1")
     assert result.passed, result
     assert commands.current_revisions() == ("0006", "d002")
 
 
 def test_05_1_nothing_done(lesson: Path) -> None:
-    result = verdict()
+    result = verdict("05.1")
     assert not result.passed and "no revision 0006" in result.message
     assert "0005a 0005b --rev-id 0006" in result.hint
 
 
 def test_05_1_merged_but_not_upgraded(lesson: Path) -> None:
     run(command.merge, ["0005a", "0005b"], message="merge priority and created at", rev_id="0006")
-    result = verdict()
+    result = verdict("05.1")
     assert not result.passed and "not at both heads" in result.message
     assert "upgrade heads" in result.hint
 
@@ -70,7 +66,7 @@ def test_05_1_merged_but_not_upgraded(lesson: Path) -> None:
 def test_05_1_merge_heads_takes_the_data_branch_too_and_the_hint_repairs_it(lesson: Path) -> None:
     run(command.merge, "heads", message="merge priority and created at", rev_id="0006")
     run(command.upgrade, "heads")
-    result = verdict()
+    result = verdict("05.1")
     assert not result.passed and "also merges d002" in result.message
     assert "stamp --purge 0005a 0005b d002" in result.hint
     # Follow the hint: the merge ran no SQL, so stamping its parents tells the truth; then delete
@@ -80,19 +76,19 @@ def test_05_1_merge_heads_takes_the_data_branch_too_and_the_hint_repairs_it(less
     next(versions(lesson).glob("0006_*.py")).unlink()
     run(command.merge, ["0005a", "0005b"], message="merge priority and created at", rev_id="0006")
     run(command.upgrade, "heads")
-    assert verdict().passed
+    assert verdict("05.1").passed
 
 
 def test_05_1_merging_the_wrong_pair(lesson: Path) -> None:
     run(command.merge, ["0005a", "d002"], message="merge priority and created at", rev_id="0006")
-    result = verdict()
+    result = verdict("05.1")
     assert not result.passed and "also merges d002" in result.message
 
 
 def test_05_1_a_plain_revision_instead_of_a_merge(lesson: Path) -> None:
     run(command.revision, message="merge priority and created at", rev_id="0006", head="0005a")
     run(command.upgrade, "heads")
-    result = verdict()
+    result = verdict("05.1")
     assert not result.passed
     assert "0006 merges 0005a; it should merge 0005a and 0005b" in result.message
 
@@ -101,7 +97,7 @@ def test_05_1_an_extra_head(lesson: Path) -> None:
     run(command.merge, ["0005a", "0005b"], message="merge priority and created at", rev_id="0006")
     run(command.revision, message="stray", rev_id="0007", head="0005a", splice=True)
     run(command.upgrade, "heads")
-    result = verdict()
+    result = verdict("05.1")
     assert not result.passed and "the revision files have the heads" in result.message
 
 

@@ -9,9 +9,10 @@ import nbformat
 import pytest
 import sqlalchemy as sa
 
-from workshop import checks, commands, db
+from workshop import commands, db
 
 from .conftest import REPO
+from .exercise_support import edited, verdict
 
 MIGRATIONS = REPO / "solutions" / "migrations"
 LESSON = REPO / "solutions" / "06-autogenerate.ipynb"
@@ -36,18 +37,10 @@ def install(project: Path, *, with_0006: bool = True, **replacements: str) -> No
         if file.name.startswith("0006"):
             if not with_0006:
                 continue
-            for old, new in replacements.items():
-                assert old in text, old
-                text = text.replace(old, new)
+            text = edited(file, **replacements)
         (versions / file.name).write_text(text)
     (project / "todo" / "models.py").write_text(final_models())
     commands.run(commands.command.upgrade, "0005", quiet=True)
-
-
-def verdict() -> checks.Verdict:
-    result = checks.run_check("06.1")
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
 
 
 def check_rows() -> int:
@@ -59,7 +52,7 @@ def check_rows() -> int:
 
 def test_the_reference_solution_passes(project: Path) -> None:
     install(project)
-    result = verdict()
+    result = verdict("06.1")
     assert result.passed, result
     assert commands.current_revisions() == ("0006",)
     assert check_rows() == 0, "the check must remove its own rows"
@@ -68,8 +61,8 @@ def test_the_reference_solution_passes(project: Path) -> None:
 def test_it_also_passes_when_the_participant_upgraded_first(project: Path) -> None:
     install(project)
     commands.run(commands.command.upgrade, "head", quiet=True)
-    assert verdict().passed
-    assert verdict().passed, "running the check twice must work too"
+    assert verdict("06.1").passed
+    assert verdict("06.1").passed, "running the check twice must work too"
 
 
 DRAFT_UPGRADE = (
@@ -132,7 +125,7 @@ STUB = "def upgrade() -> None:\n    raise NotImplementedError()\n"
 )
 def test_wrong_answers_fail_with_a_hint(project: Path, replacements: dict, says: str) -> None:
     install(project, **replacements)
-    result = verdict()
+    result = verdict("06.1")
     assert not result.passed
     assert says in result.message, result
     assert result.hint
@@ -141,7 +134,7 @@ def test_wrong_answers_fail_with_a_hint(project: Path, replacements: dict, says:
 
 def test_without_the_revision_file(project: Path) -> None:
     install(project, with_0006=False)
-    result = verdict()
+    result = verdict("06.1")
     assert not result.passed and "no revision 0006" in result.message
     assert "--autogenerate" in result.hint
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from workshop import checks, commands
+from workshop import commands
 
 from .conftest import REPO
+from .exercise_support import verdict
 
 MIGRATIONS = REPO / "solutions" / "migrations"
 UPGRADE = "alembic upgrade 0002:0003 --sql"
@@ -36,17 +37,11 @@ def write(project: Path, name: str, command: str | None) -> None:
     (project / "sql" / name).write_text(output)
 
 
-def verdict() -> checks.Verdict:
-    result = checks.run_check("07.1")
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
-
-
 def test_the_reference_scripts_pass(project: Path) -> None:
     install(project)
     write(project, "0003_upgrade.sql", UPGRADE)
     write(project, "0003_downgrade.sql", DOWNGRADE)
-    result = verdict()
+    result = verdict("07.1")
     assert result.passed, result
     assert commands.current_revisions() == ("0002",)
 
@@ -69,7 +64,7 @@ def test_wrong_scripts_fail_with_a_hint(
     install(project)
     write(project, "0003_upgrade.sql", upgrade)
     write(project, "0003_downgrade.sql", downgrade)
-    result = verdict()
+    result = verdict("07.1")
     assert not result.passed
     assert says in result.message, result
     assert result.hint
@@ -78,7 +73,7 @@ def test_wrong_scripts_fail_with_a_hint(
 def test_a_missing_file(project: Path) -> None:
     install(project)
     write(project, "0003_upgrade.sql", UPGRADE)
-    result = verdict()
+    result = verdict("07.1")
     assert not result.passed and "no file sql/0003_downgrade.sql" in result.message
     assert "0003:0002 --sql" in result.hint
 
@@ -88,6 +83,6 @@ def test_running_the_migration_instead_of_writing_it(project: Path) -> None:
     write(project, "0003_upgrade.sql", UPGRADE)
     write(project, "0003_downgrade.sql", DOWNGRADE)
     commands.run(commands.command.upgrade, "0003", quiet=True)
-    result = verdict()
+    result = verdict("07.1")
     assert not result.passed and "the database is at 0003" in result.message
     assert "downgrade 0002" in result.hint

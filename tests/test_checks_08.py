@@ -9,9 +9,10 @@ import nbformat
 import pytest
 import sqlalchemy as sa
 
-from workshop import checks, commands, db
+from workshop import commands, db
 
 from .conftest import REPO
+from .exercise_support import edited, verdict
 
 MIGRATIONS = REPO / "solutions" / "migrations"
 LESSON = REPO / "solutions" / "08-data-migrations.ipynb"
@@ -39,12 +40,6 @@ def install(project: Path, text: str | None = None) -> None:
     commands.run(commands.command.upgrade, "0005", quiet=True)
 
 
-def verdict() -> checks.Verdict:
-    result = checks.run_check("08.1")
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
-
-
 def check_rows() -> int:
     with db.engine().connect() as conn:
         return conn.execute(
@@ -54,7 +49,7 @@ def check_rows() -> int:
 
 def test_the_reference_solution_passes(project: Path) -> None:
     install(project, REFERENCE.read_text())
-    result = verdict()
+    result = verdict("08.1")
     assert result.passed, result
     assert commands.current_revisions() == ("0006",)
     assert check_rows() == 0, "the check must remove its own users"
@@ -70,15 +65,11 @@ def test_a_dict_and_get_bind_pass_too(project: Path) -> None:
     assert "get_bind" in text
     install(project, text)
     commands.run(commands.command.upgrade, "head", quiet=True)
-    assert verdict().passed
+    assert verdict("08.1").passed
 
 
 def replaced(**replacements: str) -> str:
-    text = REFERENCE.read_text()
-    for old, new in replacements.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    return text
+    return edited(REFERENCE, **replacements)
 
 
 UP_ROLES = 'op.execute(RENAME_ROLE.bindparams(old="user", new="member"))'
@@ -143,7 +134,7 @@ DOWN_USERS = 'op.execute(RENAME.bindparams(old="member", new="user"))'
 )
 def test_wrong_answers_fail_with_a_hint(project: Path, text, says: str) -> None:
     install(project, text())
-    result = verdict()
+    result = verdict("08.1")
     assert not result.passed
     assert says in result.message, result
     assert result.hint
@@ -152,5 +143,5 @@ def test_wrong_answers_fail_with_a_hint(project: Path, text, says: str) -> None:
 
 def test_without_the_revision_file(project: Path) -> None:
     install(project)
-    result = verdict()
+    result = verdict("08.1")
     assert not result.passed and "no revision 0006" in result.message

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from workshop import checks, commands, db
+from workshop import commands, db
 
 from .conftest import REPO
+from .exercise_support import edited, verdict
 
 SOLUTIONS = REPO / "solutions"
 FIFTH = "0005_make_role_required.py"
@@ -53,17 +54,8 @@ def lesson09(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _install(project: Path, **replacements: str) -> None:
-    text = (SOLUTIONS / "migrations" / "09" / FIFTH).read_text()
-    for old, new in replacements.items():
-        assert old in text, old
-        text = text.replace(old, new)
+    text = edited(SOLUTIONS / "migrations" / "09" / FIFTH, **replacements)
     (project / "migrations" / "versions" / FIFTH).write_text(text)
-
-
-def verdict() -> checks.Verdict:
-    result = checks.run_check("09.1")
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
 
 
 def _roles() -> dict[str, str]:
@@ -78,7 +70,7 @@ def test_the_reference_0005_is_the_solution() -> None:
 
 def test_09_1_solution_passes_and_upgrades_the_participants_database(lesson09: Path) -> None:
     _install(lesson09)
-    result = verdict()
+    result = verdict("09.1")
     assert result.passed, result
     assert commands.current_revisions() == ("0005",)
     assert _roles() == {"ada": "admin", "bob": "member"}
@@ -153,7 +145,7 @@ def test_09_1_wrong_answers_fail_with_a_hint(
     lesson09: Path, old: str, new: str, says: str, hint: str
 ) -> None:
     _install(lesson09, **{old: new})
-    result = verdict()
+    result = verdict("09.1")
     assert not result.passed
     assert says in result.message, result
     assert hint in result.hint, result
@@ -165,13 +157,13 @@ def test_09_1_a_leftover_copy_in_the_participants_database_is_explained(lesson09
     _install(lesson09)
     with db.engine().begin() as conn:
         conn.execute(sa.text("CREATE TABLE _alembic_tmp_users (id INTEGER)"))
-    result = verdict()
+    result = verdict("09.1")
     assert not result.passed and "_alembic_tmp_users" in result.message, result
     assert "DROP TABLE _alembic_tmp_users" in result.hint
 
 
 def test_09_1_without_the_revision_file(lesson09: Path) -> None:
-    result = verdict()
+    result = verdict("09.1")
     assert not result.passed and "no revision 0005" in result.message
 
 

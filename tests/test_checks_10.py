@@ -12,19 +12,14 @@ import nbformat
 import pytest
 import sqlalchemy as sa
 
-from workshop import build, checks, db
+from workshop import build, db
 
 from .conftest import REPO
+from .exercise_support import edited, verdict
 
 SOLUTIONS = REPO / "solutions"
 THIRD = "0003_create_todos_and_categories.py"
 SOLVED_DOWNGRADE = '    op.drop_table("todos")\n    op.drop_table("categories")\n'
-
-
-def verdict(exercise: str) -> checks.Verdict:
-    result = checks.run_check(exercise)
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
 
 
 def _install(project: Path, *, third: bool = True, **replacements: str) -> None:
@@ -34,10 +29,7 @@ def _install(project: Path, *, third: bool = True, **replacements: str) -> None:
         shutil.copy(SOLUTIONS / "migrations" / "03" / name, versions / name)
     shutil.copy(SOLUTIONS / "app" / "10" / "todo" / "models.py", project / "todo" / "models.py")
     if third:
-        text = (SOLUTIONS / "migrations" / "10" / THIRD).read_text()
-        for old, new in replacements.items():
-            assert old in text, old
-            text = text.replace(old, new)
+        text = edited(SOLUTIONS / "migrations" / "10" / THIRD, **replacements)
         (versions / THIRD).write_text(text)
 
 

@@ -11,17 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from workshop import checks, commands, orchestrator_cli
+from workshop import commands, orchestrator_cli
 from workshop.lessons import lesson
 
 from .conftest import REPO
+from .exercise_support import verdict
 from .products_support import install_schema
-
-
-def verdict() -> checks.Verdict:
-    result = checks.run_check("11.1")
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
 
 
 def db(*argv: str) -> None:
@@ -64,13 +59,13 @@ def test_11_1_solution_passes(lesson_11: Path) -> None:
     data0002()
     schema0002()
     db("upgrade", "heads")
-    result = verdict()
+    result = verdict("11.1")
     assert result.passed, result
     assert commands.current_revisions() == ("data0002", "schema0002")
 
 
 def test_11_1_nothing_done(lesson_11: Path) -> None:
-    result = verdict()
+    result = verdict("11.1")
     assert not result.passed and "no revision data0002" in result.message
     assert "--head=data@head --rev-id data0002" in result.hint
 
@@ -79,7 +74,7 @@ def test_11_1_schema_revision_on_the_data_branch(lesson_11: Path) -> None:
     data0002()
     schema0002(head="data@head")
     db("upgrade", "heads")
-    result = verdict()
+    result = verdict("11.1")
     assert not result.passed
     assert "schema0002 has down_revision = 'data0002'" in result.message
     assert result.hint
@@ -89,7 +84,7 @@ def test_11_1_only_the_data_branch_upgraded(lesson_11: Path) -> None:
     data0002()
     schema0002()
     db("upgrade", "data@head")
-    result = verdict()
+    result = verdict("11.1")
     assert not result.passed
     assert "the database is at data0002: schema0002 is not applied yet" in result.message
     assert "upgrade heads" in result.hint
@@ -98,7 +93,7 @@ def test_11_1_only_the_data_branch_upgraded(lesson_11: Path) -> None:
 def test_11_1_not_upgraded_at_all(lesson_11: Path) -> None:
     data0002()
     schema0002()
-    result = verdict()
+    result = verdict("11.1")
     assert not result.passed and "data0002 and schema0002 are not applied" in result.message
 
 
@@ -107,7 +102,7 @@ def test_11_1_a_third_head(lesson_11: Path) -> None:
     schema0002()
     commands.revision("stray", rev_id="stray1", head="data0001", splice=True)
     db("upgrade", "heads")
-    result = verdict()
+    result = verdict("11.1")
     assert not result.passed and "the heads are data0002, schema0002, stray1" in result.message
 
 

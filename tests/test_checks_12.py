@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from workshop import checks, commands, orchestrator_cli
+from workshop import commands, orchestrator_cli
 from workshop.exercises._products import count, stamp
 from workshop.exercises.lesson12 import USERNAME_REGISTRATION, product_rows
 
 from .conftest import REPO
+from .exercise_support import edited, verdict
 from .products_support import counts, install_schema
 
 REFERENCE = REPO / "solutions" / "migrations" / "12"
@@ -33,12 +34,6 @@ PRODUCT_TABLES = (
 )
 
 
-def verdict() -> checks.Verdict:
-    result = checks.run_check("12.1")
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
-
-
 def versions(project: Path) -> Path:
     return project / "migrations" / "versions"
 
@@ -53,10 +48,7 @@ def lesson_12(project: Path) -> Path:
 
 
 def install_data0002(project: Path, **replacements: str) -> None:
-    text = (REFERENCE / DATA0002).read_text()
-    for old, new in replacements.items():
-        assert old in text, old
-        text = text.replace(old, new)
+    text = edited(REFERENCE / DATA0002, **replacements)
     (versions(project) / DATA0002).write_text(text)
 
 
@@ -91,7 +83,7 @@ def test_the_first_try_in_1x_style_fails_with_the_explanation(
 
 def test_12_1_solution_passes_and_leaves_the_database_at_data0002(lesson_12: Path) -> None:
     install_data0002(lesson_12)
-    result = verdict()
+    result = verdict("12.1")
     assert result.passed, result
     assert commands.current_revisions() == ("data0002",)
     assert count("resource_types") == 2
@@ -99,8 +91,8 @@ def test_12_1_solution_passes_and_leaves_the_database_at_data0002(lesson_12: Pat
 
 def test_12_1_passes_when_not_yet_upgraded_and_on_a_second_check(lesson_12: Path) -> None:
     install_data0002(lesson_12)
-    assert verdict().passed
-    assert verdict().passed
+    assert verdict("12.1").passed
+    assert verdict("12.1").passed
 
 
 WRONG = {
@@ -165,13 +157,13 @@ WRONG = {
 def test_12_1_wrong_answers_fail_with_a_hint(lesson_12: Path, case: str) -> None:
     replacements, says, hint = WRONG[case]
     install_data0002(lesson_12, **replacements)
-    result = verdict()
+    result = verdict("12.1")
     assert not result.passed
     assert says in result.message, result
     assert hint in result.hint, result
 
 
 def test_12_1_without_the_revision_file(lesson_12: Path) -> None:
-    result = verdict()
+    result = verdict("12.1")
     assert not result.passed and "no revision data0002" in result.message
     assert "--rev-id data0002" in result.hint

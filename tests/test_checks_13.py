@@ -12,22 +12,17 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from workshop import checks, commands
+from workshop import commands
 from workshop.exercises._products import stamp
 from workshop.exercises.lesson12 import USERNAME_REGISTRATION, product_rows
 
 from .conftest import REPO
+from .exercise_support import edited, verdict
 from .products_support import counts, install_schema, state
 
 REFERENCE = REPO / "solutions" / "migrations" / "13"
 DATA0001 = "data0001_add_username_registration_product.py"
 DATA0002 = "data0002_add_terminate_workflow.py"
-
-
-def verdict() -> checks.Verdict:
-    result = checks.run_check("13.1")
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
 
 
 def versions(project: Path) -> Path:
@@ -44,10 +39,7 @@ def lesson_13(project: Path) -> Path:
 
 
 def install_data0002(project: Path, **replacements: str) -> None:
-    text = (REFERENCE / DATA0002).read_text()
-    for old, new in replacements.items():
-        assert old in text, old
-        text = text.replace(old, new)
+    text = edited(REFERENCE / DATA0002, **replacements)
     (versions(project) / DATA0002).write_text(text)
 
 
@@ -63,7 +55,7 @@ def test_the_helper_migration_matches_lesson_12_and_reruns(lesson_13: Path) -> N
 
 def test_13_1_solution_passes_and_leaves_the_database_at_data0002(lesson_13: Path) -> None:
     install_data0002(lesson_13)
-    result = verdict()
+    result = verdict("13.1")
     assert result.passed, result
     assert commands.current_revisions() == ("data0002",)
     assert counts()["workflows"] == 2 and counts()["products_workflows"] == 2
@@ -71,8 +63,8 @@ def test_13_1_solution_passes_and_leaves_the_database_at_data0002(lesson_13: Pat
 
 def test_13_1_passes_twice(lesson_13: Path) -> None:
     install_data0002(lesson_13)
-    assert verdict().passed
-    assert verdict().passed
+    assert verdict("13.1").passed
+    assert verdict("13.1").passed
 
 
 PAIR = '(conn, "Username registration", "terminate_username_registration")\n'
@@ -114,7 +106,7 @@ WRONG = {
 def test_13_1_wrong_answers_fail_with_a_hint(lesson_13: Path, case: str) -> None:
     replacements, says, hint = WRONG[case]
     install_data0002(lesson_13, **replacements)
-    result = verdict()
+    result = verdict("13.1")
     assert not result.passed
     assert says in result.message, result
     assert hint in result.hint, result
@@ -127,11 +119,11 @@ def test_13_1_in_raw_sql_is_not_the_exercise(lesson_13: Path) -> None:
     head, _, _ = text.partition("from workshop.product_helpers import")
     body = text[text.index("# revision identifiers") :]
     (versions(lesson_13) / DATA0002).write_text(head + body)
-    result = verdict()
+    result = verdict("13.1")
     assert not result.passed and "does not use the product helpers" in result.message
 
 
 def test_13_1_without_the_revision_file(lesson_13: Path) -> None:
-    result = verdict()
+    result = verdict("13.1")
     assert not result.passed and "no revision data0002" in result.message
     assert "--rev-id data0002" in result.hint

@@ -14,9 +14,10 @@ import nbformat
 import pytest
 from alembic import command
 
-from workshop import build, checks, commands, domain_models
+from workshop import build, commands, domain_models
 
 from .conftest import REPO
+from .exercise_support import verdict
 from .products_support import counts, with_workshop_products
 
 NOTEBOOK = REPO / "solutions" / "14-migrate-domain-models.ipynb"
@@ -29,12 +30,6 @@ PARTNER = {
         "affiliation": "partner",
     }
 }
-
-
-def verdict(exercise: str) -> checks.Verdict:
-    result = checks.run_check(exercise)
-    assert str(result).startswith("✅" if result.passed else "❌")
-    return result
 
 
 def model_cells(*, participant: bool = False) -> dict[str, str]:

@@ -10,7 +10,6 @@ import shutil
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from workshop import build
 from workshop.lessons import LESSONS
@@ -36,13 +35,7 @@ def test_lesson_runs_on_sqlite(item) -> None:
         nb = nbformat.read(REPO / "solutions" / item.notebook, as_version=4)
         url = f"sqlite:///{root / '.workshop' / 'lesson.sqlite'}"
         (root / ".workshop").mkdir(exist_ok=True)
-        with build.patched_environ(WORKSHOP_ROOT=str(root), WORKSHOP_DATABASE_URL=url):
-            NotebookClient(
-                nb,
-                timeout=build.CELL_TIMEOUT,
-                kernel_name="python3",
-                resources={"metadata": {"path": str(root / "notebooks")}},
-            ).execute()
+        build.run_notebook(nb, root, url)
         outputs = "\n".join(
             output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
             for cell in nb.cells

@@ -186,18 +186,22 @@ def scratch_project() -> Iterator[tuple[Path, str]]:
             yield root, url.render_as_string(hide_password=False)
 
 
+def run_notebook(nb: nbformat.NotebookNode, root: Path, url: str) -> None:
+    """Run every cell in a kernel whose project is ``root`` and database ``url``, as a lesson."""
+    with patched_environ(WORKSHOP_ROOT=str(root), WORKSHOP_DATABASE_URL=url):
+        NotebookClient(
+            nb,
+            timeout=CELL_TIMEOUT,
+            kernel_name="python3",
+            record_timing=False,
+            resources={"metadata": {"path": str(root / "notebooks")}},
+        ).execute()
+
+
 def execute(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Run a notebook for real in a scratch project and database; return it with outputs."""
     with scratch_project() as (root, url):
-        with patched_environ(WORKSHOP_ROOT=str(root), WORKSHOP_DATABASE_URL=url):
-            client = NotebookClient(
-                nb,
-                timeout=CELL_TIMEOUT,
-                kernel_name="python3",
-                record_timing=False,
-                resources={"metadata": {"path": str(root / "notebooks")}},
-            )
-            client.execute()
+        run_notebook(nb, root, url)
     _sanitize_outputs(nb)
     return nb
 

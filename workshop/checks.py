@@ -79,7 +79,7 @@ def check_exercise(exercise_id: str) -> None:
 # --- helpers the checks share --------------------------------------------------------------
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     text = str(getattr(error, "orig", None) or error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
@@ -97,7 +97,7 @@ def migrate(verb: str, target: str, *, what: str) -> None:
         ) from error
     except Exception as error:  # noqa: BLE001 - any failure of the participant's code is a verdict
         raise NotYet(
-            f"`alembic {verb} {target}` failed: {type(error).__name__}: {_first_line(error)}",
+            f"`alembic {verb} {target}` failed: {type(error).__name__}: {first_line(error)}",
             "Read the error, fix the revision file, run its cell again, then this check.",
         ) from error
 
@@ -108,7 +108,7 @@ def revision_file(rev: str, *, parent: str | None, hint: str) -> None:
         found = {script.revision: script for script in commands.script_directory().walk_revisions()}
     except Exception as error:  # noqa: BLE001 - a broken file is a verdict too
         raise NotYet(
-            f"Alembic cannot read the revision files: {_first_line(error)}", hint
+            f"Alembic cannot read the revision files: {first_line(error)}", hint
         ) from error
     script = found.get(rev)
     if script is None:

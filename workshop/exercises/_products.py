@@ -14,7 +14,7 @@ from alembic import command
 
 from workshop import commands, db
 from workshop import orchestrator_schema as schema
-from workshop.checks import NotYet, _first_line, migrate
+from workshop.checks import NotYet, first_line, migrate
 
 CLI = "!PYTHONPATH=. python main.py db"
 KEYWORDS_HINT = (
@@ -114,7 +114,7 @@ def rerun(revision: str, parent: str) -> None:
         stamp(revision)
         raise NotYet(
             f"upgrade() of {revision} fails when its rows are already there (run a second time): "
-            f"{_first_line(error)}",
+            f"{first_line(error)}",
             "Make every INSERT idempotent: end it with ON CONFLICT DO NOTHING (the helpers "
             "already do).",
         ) from error

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from workshop import commands, db
-from workshop.checks import NotYet, _first_line, columns, exercise, migrate, revision_file
+from workshop.checks import NotYet, columns, exercise, first_line, migrate, revision_file
 
 VIEW = "active_users"
 COLUMNS = ["id", "username", "email", "phone_number"]
@@ -103,7 +103,7 @@ def _inspect_view() -> None:
         visible = _visible_usernames()
     except Exception as error:  # noqa: BLE001 - a view that cannot be read is a verdict
         raise NotYet(
-            f"reading the view failed: {type(error).__name__}: {_first_line(error)}",
+            f"reading the view failed: {type(error).__name__}: {first_line(error)}",
             "Try your SELECT on its own with %sql first, then put it in the view.",
         ) from error
     if visible == {INACTIVE}:

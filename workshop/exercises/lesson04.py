@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from workshop import commands, db
-from workshop.checks import NotYet, _first_line, columns, exercise
+from workshop.checks import NotYet, columns, exercise, first_line
 
 HEAD = "c3d9b7"
 FIX = (
@@ -24,9 +24,7 @@ def repair_the_stamp() -> str:
     try:
         heads = commands.head_revisions()
     except Exception as error:  # noqa: BLE001 - unreadable revision files are a verdict too
-        raise NotYet(
-            f"Alembic cannot read the revision files: {_first_line(error)}", FIX
-        ) from error
+        raise NotYet(f"Alembic cannot read the revision files: {first_line(error)}", FIX) from error
     if heads != (HEAD,):
         raise NotYet(
             f"the revision files have the heads {', '.join(heads) or 'none'}, not {HEAD}.",

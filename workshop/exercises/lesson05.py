@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workshop import commands
-from workshop.checks import NotYet, _first_line, exercise
+from workshop.checks import NotYet, exercise, first_line
 
 MERGE = "0006"
 PARENTS = ("0005a", "0005b")
@@ -25,7 +25,7 @@ def merge_two_heads() -> str:
         }
     except Exception as error:  # noqa: BLE001 - unreadable revision files are a verdict too
         raise NotYet(
-            f"Alembic cannot read the revision files: {_first_line(error)}", CREATE
+            f"Alembic cannot read the revision files: {first_line(error)}", CREATE
         ) from error
     for needed in (*PARENTS, DATA_HEAD):
         if needed not in scripts:

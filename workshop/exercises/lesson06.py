@@ -11,10 +11,10 @@ from alembic.runtime.migration import MigrationContext
 from workshop import commands, db, paths
 from workshop.checks import (
     NotYet,
-    _first_line,
     columns,
     exercise,
     expect_type,
+    first_line,
     migrate,
     revision_file,
 )
@@ -48,7 +48,7 @@ def _add_check_rows() -> None:
         _insert_check_rows()
     except sa.exc.SQLAlchemyError as error:
         raise NotYet(
-            f"at revision 0005 the check cannot add a user and a to-do: {_first_line(error)}",
+            f"at revision 0005 the check cannot add a user and a to-do: {first_line(error)}",
             "Run the lesson's cells from the start, in order.",
         ) from error
 

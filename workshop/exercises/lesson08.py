@@ -9,7 +9,7 @@ import re
 import sqlalchemy as sa
 
 from workshop import commands, db, paths
-from workshop.checks import NotYet, _first_line, exercise, migrate, revision_file
+from workshop.checks import NotYet, exercise, first_line, migrate, revision_file
 
 ROLE_USER = "check-08-user@example.org"
 ADMIN = "check-08-admin@example.org"
@@ -83,7 +83,7 @@ def _add_check_rows() -> None:
         _run(insert, email=ADMIN, username="check08admin", role="admin")
     except sa.exc.SQLAlchemyError as error:
         raise NotYet(
-            f"at revision 0005 the check cannot add its users: {_first_line(error)}",
+            f"at revision 0005 the check cannot add its users: {first_line(error)}",
             "Run the lesson's cells from the start, in order.",
         ) from error
 

@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 
 from workshop import commands, db
-from workshop.checks import NotYet, _first_line, exercise, migrate, revision_file
+from workshop.checks import NotYet, exercise, first_line, migrate, revision_file
 
 BATCH_HINT = (
     'On SQLite, change a column inside `with op.batch_alter_table("users") as batch_op:`, '
@@ -36,7 +36,7 @@ def _step(config: Config, action: Callable[..., None], target: str, what: str) -
             "then run this check.",
         ) from error
     except Exception as error:  # noqa: BLE001 - any failure of the participant's code is a verdict
-        reason = _first_line(error)
+        reason = first_line(error)
         hint = "Read the error, fix the revision file, run its cell again, then this check."
         if 'near "ALTER"' in reason:
             hint = BATCH_HINT

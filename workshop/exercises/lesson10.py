@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
 from workshop import commands, db, paths
-from workshop.checks import NotYet, _first_line, exercise, revision_file
+from workshop.checks import NotYet, exercise, first_line, revision_file
 
 DROP_BOTH = (
     "0003's upgrade() creates two tables, so its downgrade() must drop both: "
@@ -36,7 +36,7 @@ def _step(config: Config, action: Callable[..., None], target: str, what: str) -
             "then run this check.",
         ) from error
     except Exception as error:  # noqa: BLE001 - any failure of the participant's code is a verdict
-        reason = _first_line(error)
+        reason = first_line(error)
         hint = "Read the error, fix the revision file, run its cell again, then this check."
         if "already exists" in reason:
             hint = f"The downgrade before it left that table behind. {DROP_BOTH}"

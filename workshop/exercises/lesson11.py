@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workshop import commands
-from workshop.checks import NotYet, _first_line, exercise, revision_file
+from workshop.checks import NotYet, exercise, first_line, revision_file
 from workshop.exercises._products import CLI, require_product_tables
 
 HEADS = ("data0002", "schema0002")
@@ -33,7 +33,7 @@ def two_heads() -> str:
     try:
         heads = commands.head_revisions()
     except Exception as error:  # noqa: BLE001 - unreadable revision files are a verdict too
-        raise NotYet(f"Alembic cannot read the revision files: {_first_line(error)}") from error
+        raise NotYet(f"Alembic cannot read the revision files: {first_line(error)}") from error
     if heads != HEADS:
         raise NotYet(
             f"the heads are {', '.join(heads)}; there should be exactly two, data0002 and "
