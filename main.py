@@ -7,15 +7,16 @@ Run it from the project root::
     PYTHONPATH=. python main.py db migrate-domain-models "Add User and UserGroup products"
     PYTHONPATH=. python main.py db upgrade heads
 
-``import products`` registers the domain models (``SUBSCRIPTION_MODEL_REGISTRY``), which
-``db migrate-domain-models`` compares with the database. The commands themselves live in
-:mod:`workshop.orchestrator_cli`.
+orchestrator-core's ``main.py`` imports ``products`` at the top, so that the registry
+(``SUBSCRIPTION_MODEL_REGISTRY``) is known. Here ``db migrate-domain-models``, the one command
+that compares the registry with the database, imports ``products`` itself when it runs. So a
+mistake in a model gets a message that names it, instead of a traceback, and does not stop
+``db upgrade`` or ``db downgrade``. The commands live in :mod:`workshop.orchestrator_cli`.
 """
 
 import sys
 
-import products
 from workshop.orchestrator_cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(registry=products.SUBSCRIPTION_MODEL_REGISTRY))
+    sys.exit(main())

@@ -49,7 +49,15 @@ def test_a_deleted_applied_file_is_found(project: Path) -> None:
 def test_two_heads_are_reported(project: Path) -> None:
     commands.revision("one", rev_id="a1")
     commands.revision("two", rev_id="b1", head="base", splice=True)
-    assert any(f.level == "warn" and "2 heads" in f.text for f in doctor.diagnose())
+    (warning,) = [f for f in doctor.diagnose() if f.level == "warn" and "2 heads" in f.text]
+    assert "alembic merge" in warning.fix
+
+
+def test_named_branches_are_reported_without_advice_to_merge(project: Path) -> None:
+    commands.revision("tables", rev_id="s1", branch_label="schema")
+    commands.revision("rows", rev_id="d1", head="base", branch_label="data")
+    (warning,) = [f for f in doctor.diagnose() if f.level == "warn" and "2 heads" in f.text]
+    assert "do not merge them" in warning.fix and "alembic merge" not in warning.fix
 
 
 def test_a_broken_file_is_explained(project: Path) -> None:

@@ -210,6 +210,24 @@ def test_multiple_heads_on_upgrade_head(project: Path, capsys) -> None:
     assert commands.current_revisions() == ("0002", "0003")
 
 
+def test_named_branches_are_not_told_to_merge(project: Path, capsys) -> None:
+    """orchestrator-core's schema and data branches stay apart: the advice must say so."""
+    commands.revision("tables", rev_id="s1", branch_label="schema")
+    commands.revision("rows", rev_id="d1", head="base", branch_label="data", depends_on="s1")
+    commands.revision("more rows", rev_id="d2", head="data@head")
+    capsys.readouterr()
+
+    with pytest.raises(CommandError, match="Multiple head revisions"):
+        commands.upgrade("head")
+
+    out = printed(capsys, project)
+    assert "d2, s1 are the newest revisions of separate branches" in out
+    assert "named branches (data, schema), kept apart on purpose: do not merge them" in out
+    assert "`alembic upgrade data@head` applies one" in out
+    assert "alembic merge" not in out
+    assert commands.current_revisions() == ()
+
+
 # --- 5. a revision file deleted after it was applied ---------------------------------------
 
 

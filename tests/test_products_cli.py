@@ -142,6 +142,27 @@ def test_a_mistake_on_the_command_line_gives_a_message_not_a_traceback(project: 
     assert "invalid choice: 'frobnicate'" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_a_mistake_in_a_model_is_named_and_does_not_block_the_other_commands(
+    project: Path,
+) -> None:
+    install_schema(project)
+    model = project / "products" / "product_blocks" / "user.py"
+    broken = model.read_text() + "\nundefined_name_in_a_model\n"
+    model.write_text(broken)
+    line = broken.splitlines().index("undefined_name_in_a_model") + 1
+
+    done = shell(SEED_GENERATOR, project)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert (
+        "NameError: name 'undefined_name_in_a_model' is not defined "
+        f"(in products/product_blocks/user.py, line {line})"
+    ) in done.stderr
+    assert "Fix: Correct the mistake in products/" in done.stderr
+    assert model.read_text() == broken  # the participant's file is left as it was
+
+    assert "schema0001" in ok(shell("PYTHONPATH=. python main.py db heads", project))
+
+
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     status = orchestrator_cli.main(argv, registry=products.SUBSCRIPTION_MODEL_REGISTRY)
     captured = capsys.readouterr()

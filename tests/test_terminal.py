@@ -88,6 +88,15 @@ def test_the_workshop_command_runs_without_a_venv_on_path(project: Path) -> None
     assert result.returncode == 0 and "02  op.create_table" in result.stdout
 
 
+def test_workshop_lessons_lines_its_columns_up_whatever_the_title_length() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "workshop.cli", "lessons"], capture_output=True, text=True
+    )
+    lines = result.stdout.splitlines()
+    assert len(lines) >= 15
+    assert len({line.index(" min ") for line in lines}) == 1, result.stdout
+
+
 def test_every_alembic_command_of_the_course_works_verbatim_in_a_terminal(project: Path) -> None:
     """Issue 3, acceptance 1: the commands the lessons teach, typed at the root, in order."""
 

@@ -69,9 +69,13 @@ def _lessons(_args: argparse.Namespace, _extra: list[str]) -> int:
     from workshop.checks import CHECKS
     from workshop.lessons import LESSONS
 
+    width = max(len(item.title) for item in LESSONS)
     for item in LESSONS:
         exercises = ", ".join(key for key in sorted(CHECKS) if key.startswith(f"{item.id}."))
-        print(f"{item.id}  {item.title:<28} ~{item.minutes:>3} min  exercises: {exercises or '-'}")
+        print(
+            f"{item.id}  {item.title:<{width}}  ~{item.minutes:>3} min  "
+            f"exercises: {exercises or '-'}"
+        )
     return 0
 
 

@@ -67,8 +67,7 @@ def diagnose() -> list[Finding]:
             Finding(
                 "warn",
                 f"the revisions have {len(heads)} heads: {', '.join(heads)}",
-                '`alembic upgrade heads` applies all of them; `alembic merge -m "merge" heads` '
-                "joins them into one.",
+                friendly.heads_advice(heads),
             )
         )
 

@@ -37,6 +37,7 @@ import dataclasses
 import importlib
 import json
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -1022,8 +1023,10 @@ def load_registry() -> domain.Registry:
     try:
         module = importlib.import_module("products")
     except Exception as error:  # noqa: BLE001 - any mistake in the models: say where
+        text = error.msg if isinstance(error, SyntaxError) else str(error)  # msg: no "(file, line)"
         raise WorkshopError(
-            f"The domain models cannot be imported: {type(error).__name__}: {error}",
+            f"The domain models cannot be imported: {type(error).__name__}: {text}".rstrip(": ")
+            + _where(error, Path(root)),
             fix="Correct the mistake in products/ and run the command again.",
         ) from error
     finally:
@@ -1038,6 +1041,19 @@ def load_registry() -> domain.Registry:
             fix='Define SUBSCRIPTION_MODEL_REGISTRY = {"Product name": ProductType, ...} there.',
         )
     return registry
+
+
+def _where(error: BaseException, root: Path) -> str:
+    """`` (in products/x.py, line N)``: the participant's line that failed, not the importer's."""
+    places = [(frame.filename, frame.lineno) for frame in traceback.extract_tb(error.__traceback__)]
+    if isinstance(error, SyntaxError) and error.filename:
+        places.append((error.filename, error.lineno))
+    models = root / "products"
+    for filename, line in reversed(places):
+        path = Path(filename)
+        if path.is_relative_to(models):
+            return f" (in {path.relative_to(root)}, line {line})"
+    return ""
 
 
 def _check_database() -> None:

@@ -28,6 +28,7 @@ import re
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 
 import psycopg2.errors
@@ -348,23 +349,61 @@ def missing_down_revision(error: BaseException) -> Explanation | None:
     return None
 
 
+def named_branches(heads: list[str] | tuple[str, ...]) -> dict[str, str] | None:
+    """Each head's branch label, when every head is on a branch of its own name.
+
+    Named branches such as orchestrator-core's ``schema`` and ``data`` are kept apart on purpose,
+    so the advice for them is not the advice for an accidental split: never "merge them".
+    """
+    from workshop import commands
+
+    try:
+        scripts = commands.script_directory()
+        labels = {head: scripts.get_revision(head).branch_labels for head in heads}
+    except Exception:  # noqa: BLE001 - this only chooses the advice
+        return None
+    if not all(labels.values()) or any(a & b for a, b in combinations(labels.values(), 2)):
+        return None
+    return {head: ", ".join(sorted(names)) for head, names in labels.items()}
+
+
+def heads_advice(heads: list[str] | tuple[str, ...]) -> str:
+    """What to do about more than one head: apply them all, or merge an accidental split."""
+    named = named_branches(heads)
+    if named:
+        one = min(named.values())
+        return (
+            f"These are named branches ({', '.join(sorted(named.values()))}), kept apart on "
+            'purpose: do not merge them. `alembic upgrade heads` (wk.upgrade("heads")) applies '
+            f"every branch; `alembic upgrade {one}@head` applies one."
+        )
+    return (
+        'To apply every branch, run `alembic upgrade heads` (wk.upgrade("heads")). To join '
+        'them again, `alembic merge -m "merge" heads` (wk.merge("heads", "merge")) creates '
+        "a revision that builds on both. If one of them was a mistake, set its down_revision to "
+        "the other one instead."
+    )
+
+
 @matcher
 def multiple_heads(error: BaseException) -> Explanation | None:
     """Case 4: two revisions build on the same parent, so "head" is ambiguous."""
     cause = next((link for link in _chain(error) if isinstance(link, MultipleHeads)), None)
     if cause is None:
         return None
-    heads = ", ".join(sorted(cause.heads))
+    heads = sorted(cause.heads)
+    if named_branches(heads):
+        what = f"{', '.join(heads)} are the newest revisions of separate branches"
+    else:
+        what = (
+            f"The revisions have split into branches: {', '.join(heads)} are each newest "
+            '("heads"), because they build on the same revision'
+        )
     return Explanation(
         None,
         None,
-        f'The revisions have split into branches: {heads} are each newest ("heads"), '
-        "because they build on the same revision. So 'head' (just one) is ambiguous. "
-        "Nothing was changed in the database.",
-        'To apply every branch, run `alembic upgrade heads` (wk.upgrade("heads")). To join '
-        'them again, `alembic merge -m "merge" heads` (wk.merge("heads", "merge")) creates '
-        "a revision that builds on both. If one of them was a mistake, set its down_revision to "
-        "the other one instead.",
+        f"{what}. So 'head' (just one) is ambiguous. Nothing was changed in the database.",
+        heads_advice(heads),
     )
 
 

@@ -199,8 +199,8 @@ def main(
 ) -> int:
     """Run one command; return the exit status (0 done, 1 failed, 2 bad command line).
 
-    ``registry`` is the ``SUBSCRIPTION_MODEL_REGISTRY`` that ``main.py`` imported; without it,
-    ``migrate-domain-models`` imports ``products`` from the project root.
+    ``registry`` is a ``SUBSCRIPTION_MODEL_REGISTRY`` to compare with, for tests; without it,
+    ``migrate-domain-models`` imports ``products`` from the project root when it runs.
     """
     try:
         args = parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))

@@ -27,7 +27,6 @@ def _registry() -> domain.Registry:
         return domain.check_registry(domain_models.load_registry())
     except WorkshopError as error:
         problem = error.message.removeprefix("The domain models cannot be imported: ")
-        problem = problem.rstrip().removesuffix(":")  # NotImplementedError() says nothing more
         raise NotYet(
             f"products/ cannot be imported: {problem}",
             "Replace any `raise NotImplementedError()` in the model cells with your change, "
