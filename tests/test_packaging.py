@@ -77,3 +77,29 @@ def test_the_readme_lists_every_lesson() -> None:
     readme = (REPO / "README.md").read_text()
     for item in LESSONS:
         assert f"| {item.id} | {item.title} | {item.minutes} min |" in readme, item
+
+
+def test_import_workshop_loads_the_verbs_on_first_use_and_offers_them_all() -> None:
+    """``import workshop`` stays light (the CLI and nbval start with it); ``wk.x`` still works."""
+    code = (
+        "import sys, workshop as wk\n"
+        "print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)\n"
+        "assert set(wk.__all__) <= set(dir(wk)), set(wk.__all__) - set(dir(wk))\n"
+        "for name in wk.__all__:\n"
+        "    assert callable(getattr(wk, name)), name\n"
+        "from workshop import upgrade, load_ipython_extension\n"
+        "from workshop.commands import upgrade as same\n"
+        "print(upgrade is same is wk.upgrade)\n"
+        "try:\n"
+        "    wk.upgrdae\n"
+        "except AttributeError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == [
+        "False False",
+        "True",
+        "module 'workshop' has no attribute 'upgrdae'",
+    ], done.stdout + done.stderr
