@@ -28,7 +28,10 @@ from .labserver import TOKEN, poll
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-APT_PACKAGES = ["chromium", "chromium-driver"]
+# The lessons mark exercises, hints and key points with emoji; without a colour emoji font the
+# screenshot shows empty boxes where a participant's browser shows them.
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+APT_PACKAGES = ["chromium", "chromium-driver", "fonts-noto-color-emoji"]
 # Headless, no sandbox (root), and nothing that calls out: this network is closed, and Chromium's
 # background connections would be refused.
 CHROMIUM_FLAGS = [
@@ -84,10 +87,11 @@ def _apt_install() -> str | None:
 
 @pytest.fixture(scope="module")
 def chromium() -> None:
-    """Debian's chromium and chromedriver, installed now if missing; skip only if impossible."""
+    """Debian's chromium, chromedriver and emoji font, installed now if missing; skip only if
+    impossible."""
 
     def missing() -> list[str]:
-        return [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+        return [str(path) for path in (CHROMIUM, CHROMEDRIVER, EMOJI_FONT) if not path.exists()]
 
     if not missing():
         return

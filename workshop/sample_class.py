@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import nbformat
@@ -101,9 +101,16 @@ def cases(spy_file: Path | None = None) -> dict[str, dict[str, Edit]]:
 ARCHIVED = ("no_downgrade",)
 
 
-def write_submission(folder: Path, edits: dict[str, Edit]) -> Path:
+def write_submission(
+    folder: Path, edits: dict[str, Edit], notebooks: Iterable[str] = (L00, L01, L02)
+) -> Path:
+    """One participant's hand-in: the solved ``notebooks``, with ``edits`` applied.
+
+    The sample class hands in lessons 00-02, which cover every grading case; the grading
+    benchmark hands in every lesson, as a class at the end of the course would.
+    """
     (folder / "notebooks").mkdir(parents=True)
-    for name in (L00, L01, L02):
+    for name in notebooks:
         nb = nbformat.read(paths.root() / "solutions" / name, as_version=4)
         if name in edits:
             edits[name](nb)
