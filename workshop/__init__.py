@@ -18,7 +18,7 @@ from typing import Any
 
 # Each name's module. They load on first use, not on ``import workshop``: the command line, the
 # nbval plugin and every ``python -m workshop.x`` import this package first, and most of them need
-# none of SQLAlchemy, Alembic or the lessons' checks (about 0.3 s of every start).
+# none of SQLAlchemy, Alembic or the lessons' checks (about 0.6 s of every start).
 _HOME = {
     "check_exercise": "workshop.checks",
     **dict.fromkeys(

@@ -67,7 +67,7 @@ def diagnose() -> list[Finding]:
             Finding(
                 "warn",
                 f"the revisions have {len(heads)} heads: {', '.join(heads)}",
-                friendly.heads_advice(heads),
+                friendly.heads_advice(friendly.branch_names(heads)),
             )
         )
 

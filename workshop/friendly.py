@@ -349,8 +349,8 @@ def missing_down_revision(error: BaseException) -> Explanation | None:
     return None
 
 
-def named_branches(heads: list[str] | tuple[str, ...]) -> dict[str, str] | None:
-    """Each head's branch label, when every head is on a branch of its own name.
+def branch_names(heads: list[str] | tuple[str, ...]) -> list[str]:
+    """The heads' branch labels when every head is on a branch of its own name, else ``[]``.
 
     Named branches such as orchestrator-core's ``schema`` and ``data`` are kept apart on purpose,
     so the advice for them is not the advice for an accidental split: never "merge them".
@@ -359,23 +359,21 @@ def named_branches(heads: list[str] | tuple[str, ...]) -> dict[str, str] | None:
 
     try:
         scripts = commands.script_directory()
-        labels = {head: scripts.get_revision(head).branch_labels for head in heads}
+        labels = [scripts.get_revision(head).branch_labels for head in heads]
     except Exception:  # noqa: BLE001 - this only chooses the advice
-        return None
-    if not all(labels.values()) or any(a & b for a, b in combinations(labels.values(), 2)):
-        return None
-    return {head: ", ".join(sorted(names)) for head, names in labels.items()}
+        return []
+    if not all(labels) or any(a & b for a, b in combinations(labels, 2)):
+        return []
+    return sorted(", ".join(sorted(names)) for names in labels)
 
 
-def heads_advice(heads: list[str] | tuple[str, ...]) -> str:
-    """What to do about more than one head: apply them all, or merge an accidental split."""
-    named = named_branches(heads)
-    if named:
-        one = min(named.values())
+def heads_advice(names: list[str]) -> str:
+    """What to do about more than one head, given their :func:`branch_names`."""
+    if names:
         return (
-            f"These are named branches ({', '.join(sorted(named.values()))}), kept apart on "
-            'purpose: do not merge them. `alembic upgrade heads` (wk.upgrade("heads")) applies '
-            f"every branch; `alembic upgrade {one}@head` applies one."
+            f"These are named branches ({', '.join(names)}), kept apart on purpose: do not "
+            'merge them. `alembic upgrade heads` (wk.upgrade("heads")) applies every branch; '
+            f"`alembic upgrade {names[0]}@head` applies one."
         )
     return (
         'To apply every branch, run `alembic upgrade heads` (wk.upgrade("heads")). To join '
@@ -392,7 +390,8 @@ def multiple_heads(error: BaseException) -> Explanation | None:
     if cause is None:
         return None
     heads = sorted(cause.heads)
-    if named_branches(heads):
+    names = branch_names(heads)
+    if names:
         what = f"{', '.join(heads)} are the newest revisions of separate branches"
     else:
         what = (
@@ -403,7 +402,7 @@ def multiple_heads(error: BaseException) -> Explanation | None:
         None,
         None,
         f"{what}. So 'head' (just one) is ambiguous. Nothing was changed in the database.",
-        heads_advice(heads),
+        heads_advice(names),
     )
 
 
