@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from workshop import grade, sample_class
+from workshop.grading import runner as grade
+from workshop.grading import sample_class
 from workshop.lessons import LESSONS
 
 

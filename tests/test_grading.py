@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from workshop import db, grade, report, sample_class, submit
+from workshop import db, submit
 from workshop.checks import CHECKS
+from workshop.grading import report, sample_class
+from workshop.grading import runner as grade
 
 from .conftest import REPO
 

@@ -111,7 +111,8 @@ def _submit(args: argparse.Namespace, _extra: list[str]) -> int:
 
 def _grade(args: argparse.Namespace, _extra: list[str]) -> int:
     """Exit 0 when every submission was graded, whatever the grades; 1 when grading failed."""
-    from workshop import grade, report
+    from workshop.grading import report
+    from workshop.grading import runner as grade
 
     batch = grade.grade(
         [Path(p) for p in args.submissions], jobs=args.jobs, timeout=args.timeout,
@@ -131,7 +132,7 @@ def _grade(args: argparse.Namespace, _extra: list[str]) -> int:
 
 
 def _sample_class(args: argparse.Namespace, _extra: list[str]) -> int:
-    from workshop import sample_class
+    from workshop.grading import sample_class
 
     target = Path(args.folder)
     if target.exists():

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from workshop.grade import Batch, Result
+from workshop.grading.runner import Batch, Result
 
 STATUSES = ("passed", "failed", "error", "missing")
 
