@@ -14,8 +14,13 @@ Instructors grade with nbval by comparing these verdicts with the answer key's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from alembic import command
@@ -76,6 +81,108 @@ def check_exercise(exercise_id: str) -> None:
     print(run_check(exercise_id))
 
 
+# --- where the participant's migrations run -------------------------------------------------
+
+
+class Runtime(Protocol):
+    """How a check runs the participant's migrations and reads their revision files.
+
+    In a lesson the check runs in the participant's own kernel (:class:`InProcess`). When an
+    instructor grades, the same check runs in trusted code outside the participant's sandbox
+    (``workshop.grading.verdicts``): revision files are parsed as text, never imported, and every
+    ``upgrade()`` or ``downgrade()`` runs in a fresh sandboxed process. Checks therefore never
+    call Alembic directly, only :func:`step`, :func:`scripts` and :func:`heads`.
+    """
+
+    def step(self, verb: str, target: str, *, database: sa.URL | None = None) -> None:
+        """``alembic <verb> <target>`` (upgrade, downgrade or stamp); raises when it fails."""
+
+    def scripts(self) -> Any:
+        """The revision files: ``walk_revisions()``, ``get_revision(id)``, ``get_heads()``."""
+
+    def scratch_database(self) -> AbstractContextManager[sa.URL]:
+        """A throwaway database the participant's migrations may run on, removed afterwards."""
+
+
+class InProcess:
+    """The participant's kernel: Alembic in this process, for instant feedback."""
+
+    def step(self, verb: str, target: str, *, database: sa.URL | None = None) -> None:
+        action = {"upgrade": command.upgrade, "downgrade": command.downgrade}.get(verb)
+        if database is None:
+            commands.run(action or command.stamp, target, quiet=True)
+            return
+        config = commands.config()
+        config.attributes["connection"] = db.engine(database)  # env.py connects with it
+        (action or command.stamp)(config, target)
+
+    def scripts(self) -> Any:
+        return commands.script_directory()
+
+    def scratch_database(self) -> AbstractContextManager[sa.URL]:
+        return db.scratch_database("check")
+
+
+_runtime: list[Runtime] = [InProcess()]
+
+
+@contextmanager
+def using(runtime: Runtime) -> Iterator[None]:
+    """Run the checks inside this block with ``runtime`` (grading uses the trusted one)."""
+    _runtime.append(runtime)
+    try:
+        yield
+    finally:
+        _runtime.pop()
+
+
+def step(verb: str, target: str, *, database: sa.URL | None = None) -> None:
+    """Run the participant's ``upgrade``/``downgrade`` (or a ``stamp``), wherever they must run."""
+    _runtime[-1].step(verb, target, database=database)
+
+
+def scripts() -> Any:
+    """The participant's revision files, as Alembic's ScriptDirectory or a parsed equivalent."""
+    return _runtime[-1].scripts()
+
+
+def scratch_database() -> AbstractContextManager[sa.URL]:
+    """A throwaway database for a check to run the participant's migrations on."""
+    return _runtime[-1].scratch_database()
+
+
+MAX_READ = 1024 * 1024
+
+
+def read_text(path: str | Path) -> str:
+    """A participant's file as text, never following a symlink and never more than 1 MiB.
+
+    Grading reads these files in trusted code, after sandboxed code had the chance to replace
+    them, so a link to a file of the instructor's must not be followed. Missing: "".
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return ""
+    except OSError as error:
+        raise NotYet(
+            f"{Path(path).name} cannot be read: it is a link or not a file ({error.strerror}).",
+            "Write it as a plain file.",
+        ) from error
+    with os.fdopen(handle, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise NotYet(f"{Path(path).name} is not a plain file.", "Write it as a plain file.")
+        data = file.read(MAX_READ + 1)
+    if len(data) > MAX_READ:
+        raise NotYet(f"{Path(path).name} is larger than 1 MiB.", "Keep the file small.")
+    return data.decode("utf-8", errors="replace")
+
+
+def heads() -> tuple[str, ...]:
+    """The ids of the head revisions among the participant's files, sorted."""
+    return tuple(sorted(scripts().get_heads()))
+
+
 # --- helpers the checks share --------------------------------------------------------------
 
 
@@ -86,9 +193,8 @@ def first_line(error: BaseException) -> str:
 
 def migrate(verb: str, target: str, *, what: str) -> None:
     """Run the participant's upgrade or downgrade quietly; explain a failure as NotYet."""
-    action = command.upgrade if verb == "upgrade" else command.downgrade
     try:
-        commands.run(action, target, quiet=True)
+        step(verb, target)
     except NotImplementedError as error:
         raise NotYet(
             f"{what} still raises NotImplementedError.",
@@ -105,7 +211,7 @@ def migrate(verb: str, target: str, *, what: str) -> None:
 def revision_file(rev: str, *, parent: str | None, hint: str) -> None:
     """The revision exists and sits on ``parent``."""
     try:
-        found = {script.revision: script for script in commands.script_directory().walk_revisions()}
+        found = {script.revision: script for script in scripts().walk_revisions()}
     except Exception as error:  # noqa: BLE001 - a broken file is a verdict too
         raise NotYet(
             f"Alembic cannot read the revision files: {first_line(error)}", hint

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from alembic import command
 
-from workshop import commands, db
+from workshop import checks, commands, db
 from workshop import orchestrator_schema as schema
 from workshop.checks import NotYet, first_line, migrate
 
@@ -70,7 +69,7 @@ def require_product_tables() -> None:
 
 
 def stamp(revision: str) -> None:
-    commands.run(command.stamp, revision, quiet=True)
+    checks.step("stamp", revision)
 
 
 @contextmanager
@@ -86,7 +85,7 @@ def restoring() -> Iterator[None]:
     finally:
         for revision in before:
             try:
-                commands.run(command.upgrade, revision, quiet=True)
+                checks.step("upgrade", revision)
             except Exception:  # noqa: BLE001, S110 - best effort; the verdict is what matters
                 pass
 
@@ -109,7 +108,7 @@ def rerun(revision: str, parent: str) -> None:
     """
     stamp(parent)
     try:
-        commands.run(command.upgrade, revision, quiet=True)
+        checks.step("upgrade", revision)
     except Exception as error:  # noqa: BLE001 - the participant's code failing is the verdict
         stamp(revision)
         raise NotYet(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workshop import commands
+from workshop import checks, commands
 from workshop.checks import NotYet, exercise, revision_file
 
 
@@ -13,13 +13,13 @@ def third_revision() -> str:
         "(Alembic puts it on top of the current head, 0002)."
     )
     revision_file("0003", parent="0002", hint=hint)
-    script = commands.script_directory().get_revision("0003")
+    script = checks.scripts().get_revision("0003")
     if (script.doc or "").strip().lower() != "add account owner":
         raise NotYet(
             f"revision 0003 has the message {script.doc!r}; expected 'add account owner'.",
             "Pass the message with -m exactly, or edit the first line of the file's docstring.",
         )
-    heads = commands.head_revisions()
+    heads = checks.heads()
     if heads != ("0003",):
         raise NotYet(
             f"the revision files have these heads: {', '.join(heads)}; expected only 0003.",

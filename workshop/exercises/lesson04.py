@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from workshop import commands, db
+from workshop import checks, commands, db
 from workshop.checks import NotYet, columns, exercise, first_line
 
 HEAD = "c3d9b7"
@@ -22,7 +22,7 @@ def _titles() -> list[str]:
 @exercise("04.1")
 def repair_the_stamp() -> str:
     try:
-        heads = commands.head_revisions()
+        heads = checks.heads()
     except Exception as error:  # noqa: BLE001 - unreadable revision files are a verdict too
         raise NotYet(f"Alembic cannot read the revision files: {first_line(error)}", FIX) from error
     if heads != (HEAD,):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workshop import commands
+from workshop import checks, commands
 from workshop.checks import NotYet, exercise, first_line
 
 MERGE = "0006"
@@ -20,9 +20,7 @@ def _as_tuple(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
 @exercise("05.1")
 def merge_two_heads() -> str:
     try:
-        scripts = {
-            script.revision: script for script in commands.script_directory().walk_revisions()
-        }
+        scripts = {script.revision: script for script in checks.scripts().walk_revisions()}
     except Exception as error:  # noqa: BLE001 - unreadable revision files are a verdict too
         raise NotYet(
             f"Alembic cannot read the revision files: {first_line(error)}", CREATE
@@ -51,7 +49,7 @@ def merge_two_heads() -> str:
             f"{' and '.join(PARENTS)}.",
             f"Delete migrations/versions/{MERGE}_*.py and create it again: {CREATE}",
         )
-    heads = commands.head_revisions()
+    heads = checks.heads()
     if heads != (MERGE, DATA_HEAD):
         raise NotYet(
             f"the revision files have the heads {', '.join(heads)}; expected {MERGE} (the main "

@@ -6,7 +6,7 @@ import re
 
 import sqlalchemy as sa
 
-from workshop import commands, db, paths
+from workshop import checks, commands, db, paths
 from workshop.checks import NotYet, exercise
 
 UPGRADE = "sql/0003_upgrade.sql"
@@ -19,7 +19,7 @@ def _script(name: str, command: str) -> str:
     hint = f"Write it with: !{command} > {name}"
     if not file.is_file():
         raise NotYet(f"there is no file {name}.", hint)
-    raw = file.read_text(encoding="utf-8", errors="replace")
+    raw = checks.read_text(file)
     text = " ".join(raw.split())
     if not text:
         raise NotYet(

@@ -8,7 +8,7 @@ import re
 
 import sqlalchemy as sa
 
-from workshop import commands, db, paths
+from workshop import checks, commands, db, paths
 from workshop.checks import NotYet, exercise, first_line, migrate, revision_file
 
 ROLE_USER = "check-08-user@example.org"
@@ -19,7 +19,7 @@ PASTED_VALUE = re.compile(r"'(user|member)'")
 
 def _source() -> str:
     files = sorted(paths.versions_dir().glob("0006_*.py"))
-    return files[0].read_text(encoding="utf-8") if files else ""
+    return checks.read_text(files[0]) if files else ""
 
 
 def _pastes_values(source: str) -> bool:

@@ -7,14 +7,9 @@ can leave a half-made table behind. Only then does it upgrade the participant's 
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
-
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
-from workshop import commands, db
+from workshop import checks, db
 from workshop.checks import NotYet, exercise, first_line, migrate, revision_file
 
 BATCH_HINT = (
@@ -24,9 +19,9 @@ BATCH_HINT = (
 )
 
 
-def _step(config: Config, action: Callable[..., None], target: str, what: str) -> None:
+def _step(database: sa.URL, verb: str, target: str, what: str) -> None:
     try:
-        action(config, target)
+        checks.step(verb, target, database=database)
     except NotImplementedError as error:
         if str(error):  # Alembic's own: "No support for ALTER of constraints in SQLite dialect"
             raise NotYet(f"{what} failed: {error}", BATCH_HINT) from error
@@ -63,9 +58,8 @@ def _uniques(engine: sa.Engine) -> set[str | None]:
 
 
 def _on_a_throwaway_database(engine: sa.Engine) -> None:
-    config = commands.config(stdout=io.StringIO())
-    config.attributes["connection"] = engine
-    _step(config, command.upgrade, "0004", "the upgrade to 0004 (the lesson's revisions)")
+    database = engine.url
+    _step(database, "upgrade", "0004", "the upgrade to 0004 (the lesson's revisions)")
     with engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -74,7 +68,7 @@ def _on_a_throwaway_database(engine: sa.Engine) -> None:
             )
         )
     uniques = _uniques(engine)
-    _step(config, command.upgrade, "0005", "upgrade of 0005")
+    _step(database, "upgrade", "0005", "upgrade of 0005")
     role = _role(engine)
     if role["nullable"]:
         raise NotYet(
@@ -101,7 +95,7 @@ def _on_a_throwaway_database(engine: sa.Engine) -> None:
             f"became {sorted(_uniques(engine), key=str)}.",
             "Change only the role column.",
         )
-    _step(config, command.downgrade, "0004", "downgrade of 0005")
+    _step(database, "downgrade", "0004", "downgrade of 0005")
     role = _role(engine)
     if not role["nullable"] or role.get("default") is not None:
         raise NotYet(
@@ -112,7 +106,7 @@ def _on_a_throwaway_database(engine: sa.Engine) -> None:
         )
     if set(_roles(engine)) != {"ada", "bob"}:
         raise NotYet("after `downgrade 0004` the users are gone.", "Keep the rows: only alter.")
-    _step(config, command.upgrade, "0005", "upgrade of 0005 after its downgrade")
+    _step(database, "upgrade", "0005", "upgrade of 0005 after its downgrade")
 
 
 @exercise("09.1")
@@ -127,7 +121,7 @@ def role_required() -> str:
             "this notebook is not using SQLite.",
             "Run the lesson's first cell: it points the notebook at .workshop/lesson-09.sqlite.",
         )
-    with db.scratch_database("check") as url:
+    with checks.scratch_database() as url:
         engine = db.engine(url)
         try:
             _on_a_throwaway_database(engine)

@@ -7,17 +7,13 @@ on a throwaway database, so the participant's own database is not touched, then 
 
 from __future__ import annotations
 
-import io
 import runpy
-from collections.abc import Callable
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
-from workshop import commands, db, paths
+from workshop import checks, db, paths
 from workshop.checks import NotYet, exercise, first_line, revision_file
 
 DROP_BOTH = (
@@ -26,9 +22,9 @@ DROP_BOTH = (
 )
 
 
-def _step(config: Config, action: Callable[..., None], target: str, what: str) -> None:
+def _step(database: sa.URL, verb: str, target: str, what: str) -> None:
     try:
-        action(config, target)
+        checks.step(verb, target, database=database)
     except NotImplementedError as error:
         raise NotYet(
             f"{what} still raises NotImplementedError.",
@@ -57,16 +53,15 @@ def _models() -> sa.MetaData | None:
 
 
 def _stairway_and_downgrade(engine: sa.Engine) -> str:
-    config = commands.config(stdout=io.StringIO())
-    config.attributes["connection"] = engine
-    scripts = list(reversed(list(commands.script_directory().walk_revisions())))
+    database = engine.url
+    scripts = list(reversed(list(checks.scripts().walk_revisions())))
     for script in scripts:
         rev = script.revision
-        _step(config, command.upgrade, rev, f"upgrade of {rev}")
-        _step(config, command.downgrade, "-1", f"downgrade of {rev}")
-        _step(config, command.upgrade, rev, f"upgrade of {rev} after its downgrade")
+        _step(database, "upgrade", rev, f"upgrade of {rev}")
+        _step(database, "downgrade", "-1", f"downgrade of {rev}")
+        _step(database, "upgrade", rev, f"upgrade of {rev} after its downgrade")
 
-    _step(config, command.upgrade, "0003", "upgrade of 0003")
+    _step(database, "upgrade", "0003", "upgrade of 0003")
     missing = {"todos", "categories"} - _tables(engine)
     if missing:
         raise NotYet(
@@ -84,7 +79,7 @@ def _stairway_and_downgrade(engine: sa.Engine) -> str:
                 "started it (run the lesson's first cell to restore it).",
             )
 
-    _step(config, command.downgrade, "0002", "downgrade of 0003")
+    _step(database, "downgrade", "0002", "downgrade of 0003")
     left = {"todos", "categories"} & _tables(engine)
     if left:
         raise NotYet(
@@ -107,7 +102,7 @@ def stairway() -> str:
         parent="0002",
         hint="Run the cell that writes migrations/versions/0003_create_todos_and_categories.py.",
     )
-    with db.scratch_database("check") as url:
+    with checks.scratch_database() as url:
         engine = db.engine(url)
         try:
             steps = _stairway_and_downgrade(engine)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workshop import commands
+from workshop import checks, commands
 from workshop.checks import NotYet, exercise, first_line, revision_file
 from workshop.exercises._products import CLI, require_product_tables
 
@@ -31,7 +31,7 @@ def two_heads() -> str:
         "--head=schema@head --rev-id schema0002",
     )
     try:
-        heads = commands.head_revisions()
+        heads = checks.heads()
     except Exception as error:  # noqa: BLE001 - unreadable revision files are a verdict too
         raise NotYet(f"Alembic cannot read the revision files: {first_line(error)}") from error
     if heads != HEADS:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from workshop import commands
+from workshop import checks
 from workshop.checks import NotYet, exercise, migrate, revision_file
 from workshop.exercises._products import CLI, require_product_tables, rerun, rows, upgrade
 
@@ -56,8 +54,8 @@ def _data0001_intact(after: str) -> None:
 
 
 def _uses_helpers() -> None:
-    script = commands.script_directory().get_revision("data0002")
-    if "product_helpers" not in Path(script.path).read_text():
+    script = checks.scripts().get_revision("data0002")
+    if "product_helpers" not in checks.read_text(script.path):
         raise NotYet(
             "data0002 does not use the product helpers.",
             "Import them (from workshop.product_helpers import create_workflow, ...) and call "

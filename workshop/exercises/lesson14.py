@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workshop import commands, data_branch, domain, domain_models
+from workshop import checks, data_branch, domain, domain_models
 from workshop.checks import NotYet, exercise, migrate, revision_file
 from workshop.errors import WorkshopError
 from workshop.exercises._products import (
@@ -54,7 +54,7 @@ def _applied(revision: str) -> None:
 
 def _on_data_branch(revision: str, hint: str) -> str:
     """The revision exists in the data branch; return its parent."""
-    script = commands.script_directory()
+    script = checks.scripts()
     found = {rev.revision: rev for rev in data_branch.on_branch(script, data_branch.DATA)}
     if revision not in found:
         if revision in {rev.revision for rev in script.walk_revisions()}:
