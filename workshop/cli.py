@@ -127,7 +127,7 @@ def _grade(args: argparse.Namespace, _extra: list[str]) -> int:
     for kind, path in written.items():
         print(f"  {kind:5} {path}")
     for problem in batch.grader_errors:
-        print(f"workshop grade: could not grade {problem}", file=sys.stderr)
+        print(f"workshop grade: could not grade {report.terminal_safe(problem)}", file=sys.stderr)
     return 1 if batch.grader_errors else 0
 
 

@@ -3,12 +3,18 @@
 Every row is one participant, lesson and exercise with its status (passed, failed, error,
 missing) and, for a failure, the first difference: the answer key's verdict against the
 participant's. The class summary gives each exercise's pass rate, hardest first.
+
+Names, details and outputs come from participants' work, so each format is written defensively:
+CSV cells cannot start a spreadsheet formula, the XML holds only characters XML 1.0 allows (so it
+always parses), every HTML value is escaped (and the page forbids scripts), and text for the
+terminal goes through ``terminal_safe``.
 """
 
 from __future__ import annotations
 
 import csv
 import html
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -16,6 +22,33 @@ from pathlib import Path
 from workshop.grading.runner import Batch, Result
 
 STATUSES = ("passed", "failed", "error", "missing")
+# A spreadsheet runs a cell starting with these as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What XML 1.0 cannot hold: controls other than tab, newline and CR, lone surrogates, U+FFFE/F.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What a terminal would act on instead of showing: C0 (but newline), DEL, C1, bidi overrides.
+_NOT_TERMINAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` without control characters (newlines kept), to print on the instructor's terminal.
+
+    A participant's name or error message could otherwise carry escape sequences that recolour
+    the terminal, move the cursor over earlier lines, or set the window title. Undecodable bytes
+    become U+FFFD, so printing cannot fail either.
+    """
+    return _NOT_TERMINAL.sub("", _SURROGATE.sub("\ufffd", text))
+
+
+def csv_safe(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading ' defuses a formula."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def xml_safe(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot hold, so junit.xml always parses."""
+    return _NOT_XML.sub("", value)
 
 
 def pass_rates(results: list[Result]) -> list[tuple[str, int, int]]:
@@ -34,18 +67,20 @@ def pass_rates(results: list[Result]) -> list[tuple[str, int, int]]:
 
 
 def write_csv(batch: Batch, path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as file:
+    """One row per result; every cell goes through ``csv_safe``."""
+    with path.open("w", newline="", encoding="utf-8", errors="replace") as file:
         writer = csv.writer(file)
         writer.writerow(
             ["participant", "lesson", "exercise", "status", "detail", "expected", "got"]
         )
         for r in batch.results:
-            writer.writerow(
-                [r.participant, r.lesson, r.exercise, r.status, r.detail, r.expected, r.got]
-            )
+            row = [r.participant, r.lesson, r.exercise, r.status, r.detail, r.expected, r.got]
+            writer.writerow([csv_safe(value) for value in row])
 
 
 def write_junit(batch: Batch, path: Path) -> None:
+    """One suite per participant, one case per exercise; all text goes through ``xml_safe``."""
+    x = xml_safe
     suites = ET.Element("testsuites", name="workshop grading")
     by_participant: dict[str, list[Result]] = defaultdict(list)
     for result in batch.results:
@@ -56,20 +91,23 @@ def write_junit(batch: Batch, path: Path) -> None:
         suite = ET.SubElement(
             suites,
             "testsuite",
-            name=participant,
+            name=x(participant),
             tests=str(len(rows)),
             failures=str(counts["failed"] + counts["missing"]),
             errors=str(counts["error"]),
         )
         for r in rows:
             case = ET.SubElement(
-                suite, "testcase", classname=f"{participant}.lesson{r.lesson}", name=r.exercise
+                suite,
+                "testcase",
+                classname=x(f"{participant}.lesson{r.lesson}"),
+                name=x(r.exercise),
             )
             if r.status in ("failed", "missing"):
-                node = ET.SubElement(case, "failure", message=r.detail or r.status)
-                node.text = f"expected: {r.expected}\ngot: {r.got}"
+                node = ET.SubElement(case, "failure", message=x(r.detail or r.status))
+                node.text = x(f"expected: {r.expected}\ngot: {r.got}")
             elif r.status == "error":
-                ET.SubElement(case, "error", message=r.detail or "error")
+                ET.SubElement(case, "error", message=x(r.detail or "error"))
     ET.indent(suites)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
 
@@ -88,14 +126,21 @@ word-break:break-word;margin:0}.legend span{padding:.1rem .5rem;margin-right:.4r
 """
 
 
+# No scripts, no fetches, no forms: only the page's own inline styles. A value that slipped
+# through escaping still could not run.
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
 def _cell(result: Result | None) -> str:
     if result is None:
         return "<td>—</td>"
     title = html.escape(result.detail, quote=True)
-    return f'<td class="{result.status}" title="{title}">{result.status}</td>'
+    status = html.escape(result.status, quote=True)
+    return f'<td class="{status}" title="{title}">{status}</td>'
 
 
 def write_html(batch: Batch, path: Path) -> None:
+    """The page; every value is escaped (quotes too), and its CSP forbids scripts anyway."""
     e = html.escape
     rates = pass_rates(batch.results)
     exercises = sorted(name for name, _, _ in rates)
@@ -103,6 +148,7 @@ def write_html(batch: Batch, path: Path) -> None:
     counts = Counter(r.status for r in batch.results)
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\">",
         "<title>Workshop grading report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>Workshop grading report</h1>",
@@ -144,12 +190,12 @@ def write_html(batch: Batch, path: Path) -> None:
         for r in problems:
             parts.append(
                 f"<tr><td>{e(r.participant)}</td><td>{e(r.exercise)}</td>"
-                f"<td class='{r.status}'>{r.status}</td><td>{e(r.detail)}</td>"
+                f"<td class='{e(r.status)}'>{e(r.status)}</td><td>{e(r.detail)}</td>"
                 f"<td><pre>{e(r.expected)}</pre></td><td><pre>{e(r.got)}</pre></td></tr>"
             )
         parts.append("</table>")
     parts.append("</body></html>")
-    path.write_text("\n".join(parts), encoding="utf-8")
+    path.write_text("\n".join(parts), encoding="utf-8", errors="replace")
 
 
 def write_all(batch: Batch, folder: Path) -> dict[str, Path]:

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
-import zipfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -35,7 +34,8 @@ import nbformat
 import sqlalchemy as sa
 
 from workshop import build, db, paths
-from workshop.errors import WorkshopError
+from workshop.errors import WorkshopError  # noqa: F401 - callers catch grade.WorkshopError
+from workshop.grading.intake import Submission, find_submissions, unpack
 from workshop.lessons import LESSONS, Lesson
 
 CHECK_CALL = re.compile(r'check_exercise\(\s*["\'](\d\d\.\d+)["\']\s*\)')
@@ -45,12 +45,6 @@ VERDICT_PREFIX = re.compile(r"^❌ Exercise \S+ is not done yet: ")
 
 
 # --- what is graded ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Submission:
-    name: str
-    source: Path  # an archive or a folder; read, never written
 
 
 @dataclass
@@ -78,62 +72,6 @@ class GradedLesson:
     notebook: nbformat.NotebookNode
     exercises: list[Exercise] = field(default_factory=list)
     missing: set[str] = field(default_factory=set)
-
-
-def find_submissions(inputs: Iterable[Path]) -> list[Submission]:
-    """Archives, submission folders, and folders of either, in a stable order."""
-    found: list[Submission] = []
-    for given in inputs:
-        path = Path(given)
-        if path.is_file() and path.suffix == ".zip":
-            found.append(Submission(path.stem, path))
-        elif path.is_dir() and (path / "notebooks").is_dir():
-            found.append(Submission(path.name, path))
-        elif path.is_dir():
-            inner = sorted(
-                p
-                for p in path.iterdir()
-                if (p.is_file() and p.suffix == ".zip")
-                or (p.is_dir() and (p / "notebooks").is_dir())
-            )
-            if not inner:
-                raise WorkshopError(
-                    f"{path} holds no submissions (no .zip archives, no folders with notebooks/).",
-                    fix="Pass the archives, or the folder you collected them in.",
-                )
-            found.extend(find_submissions(inner))
-        else:
-            raise WorkshopError(
-                f"{path} is neither a submission archive (.zip) nor a folder.",
-                fix="Pass archives made by `workshop submit`, or folders of them.",
-            )
-    names: dict[str, int] = {}
-    unique = []
-    for submission in found:
-        count = names[submission.name] = names.get(submission.name, 0) + 1
-        name = submission.name if count == 1 else f"{submission.name}-{count}"
-        unique.append(Submission(name, submission.source))
-    return unique
-
-
-def unpack(submission: Submission, destination: Path) -> Path:
-    """Copy a submission's files into ``destination``; return the folder holding notebooks/."""
-    destination.mkdir(parents=True, exist_ok=True)
-    if submission.source.is_dir():
-        shutil.copytree(submission.source / "notebooks", destination / "notebooks")
-        return destination
-    with zipfile.ZipFile(submission.source) as archive:
-        for member in archive.infolist():
-            target = (destination / member.filename).resolve()
-            if not target.is_relative_to(destination.resolve()):
-                raise WorkshopError(
-                    f"{submission.source.name} has an unsafe path: {member.filename}"
-                )
-        archive.extractall(destination)
-    for candidate in (destination, *sorted(destination.iterdir())):
-        if (candidate / "notebooks").is_dir():
-            return candidate
-    raise WorkshopError(f"{submission.source.name} holds no notebooks/ folder.")
 
 
 def _text(outputs: list) -> str:
