@@ -58,7 +58,8 @@ def as_process(verb: str, target: str) -> None:
 
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 
-if __name__ == "__main__":
+
+def main() -> None:
     with build.scratch_project() as (root, url):
         with build.patched_environ(WORKSHOP_ROOT=str(root), WORKSHOP_DATABASE_URL=url):
             os.chdir(root)
@@ -70,3 +71,7 @@ if __name__ == "__main__":
     print(f"alembic subprocess:  {process * 1000:8.1f} ms per step")
     print(f"kit API in process:  {kit * 1000:8.1f} ms per step")
     print(f"ratio: {kit / process:.3f}x (goal <= 0.1x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,6 @@ and secrets stay out of the participants' reach.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import tempfile
 import uuid
@@ -23,7 +22,28 @@ from workshop.checks import CHECKS
 from workshop.grading import report, sample_class
 from workshop.grading import runner as grade
 
+from . import test_browser
 from .conftest import REPO
+from .test_browser import ARTIFACTS
+
+# The browser test's fixtures, to open the report in the same headless Chromium.
+chromium, browser = test_browser.chromium, test_browser.browser
+
+REPORT_SCREENSHOT = ARTIFACTS / "grading-report.png"
+
+# What a reader sees of the report: headings, the grid's rows, each status cell's colour, and
+# whether anything spills out to the right of the window.
+REPORT_JS = """
+const cell = (status) => document.querySelector('td.' + status);
+return {
+  headings: Array.from(document.querySelectorAll('h1, h2')).map((h) => h.textContent.trim()),
+  rows: Array.from(document.querySelectorAll('table tr')).map((r) => r.textContent.trim()),
+  colours: Object.fromEntries(['passed', 'failed', 'error', 'missing'].map(
+    (s) => [s, cell(s) ? getComputedStyle(cell(s)).backgroundColor : null])),
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  scripts: document.scripts.length,
+};
+"""
 
 SECRET = f"hunter2-{uuid.uuid4().hex[:8]}"
 
@@ -60,12 +80,17 @@ def instructor(monkeypatch_module):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, instructor):
+def graded(tmp_path_factory, instructor, bubblewrap):
     """Grade the whole sample class once; the tests below read the outcome."""
     base = tmp_path_factory.mktemp("class")
     spy = base / "spy.json"
     people = base / "submissions"
-    made = sample_class.build_sample_class(people, spy_file=spy)
+    made = sample_class.build_sample_class(
+        people,
+        spy_file=spy,
+        canaries=[SECRET, instructor.database, str(instructor.query["host"])],
+        attack=[instructor.render_as_string(hide_password=False)],
+    )
     assert any(p.suffix == ".zip" for p in made) and any(p.is_dir() for p in made)
     before = fingerprint(people)
     instructor_before = snapshot(instructor)
@@ -77,7 +102,7 @@ def graded(tmp_path_factory, instructor):
         "after": fingerprint(people),
         "instructor_url": instructor,
         "instructor": (instructor_before, snapshot(instructor)),
-        "spy": json.loads(spy.read_text()) if spy.exists() else None,
+        "spy": spy.exists(),
         "reports": report.write_all(batch, base / "report"),
     }
 
@@ -150,18 +175,24 @@ def test_megabytes_of_output_keep_the_report_readable(graded) -> None:
 
 
 def test_snooping_code_finds_nothing_of_the_instructors(graded) -> None:
-    """The kernel's environment and database URL are the grader's, not the instructor's."""
-    found = graded["spy"]
-    assert found is not None, "the snooping cell did run"
-    instructor = graded["instructor_url"]
-    seen = json.dumps(found)
-    assert SECRET not in seen and "INSTRUCTOR_API_TOKEN" not in seen
-    assert instructor.database not in seen
-    assert str(instructor.query["host"]) not in seen, "not even the instructor's server"
-    assert "precious" not in found["tables"]
-    # Only what grading sets, plus what Jupyter and pytest add themselves: not an inherited env.
-    assert len(found["env"]) < 25, sorted(found["env"])
-    assert found["env"]["HOME"] != str(Path.home())
+    """It solves 00.1 only if it saw no secret, reached no database of the instructor's, and
+    could not write outside the sandbox: so 'passed' is the proof that it ran and found nothing."""
+    assert status(graded, "snoops", "00.1").status == "passed"
+    assert graded["spy"] is False, "nothing was written outside the sandbox"
+
+
+def test_without_the_sandbox_the_snooper_gets_out(tmp_path: Path, instructor) -> None:
+    """The same snooper graded with --no-sandbox escapes: so the test above can fail."""
+    spy = tmp_path / "spy.json"
+    people = tmp_path / "class"
+    people.mkdir()
+    edits = sample_class.cases(spy, canaries=[SECRET])["snoops"]
+    sample_class.write_submission(people / "snoops", edits, [sample_class.L00])
+    batch = grade.grade([people], jobs=1, timeout=10, progress=False, sandboxed=False)
+    assert batch.grader_errors == []
+    row = next(r for r in batch.results if r.exercise == "00.1")
+    assert row.status == "failed" and spy.exists()
+    assert not batch.sandboxed
 
 
 def test_the_kernel_environment_is_built_from_nothing() -> None:
@@ -190,6 +221,29 @@ def test_the_reports_are_written(graded) -> None:
     assert "Class summary" in page and "wrong_type" in page
     junit = reports["junit"].read_text()
     assert 'testsuite name="all_correct"' in junit and "<failure" in junit
+
+
+def test_the_report_reads_well_in_a_real_browser(graded, browser) -> None:
+    """Headless Chromium opens report.html: the summary, a row per participant, one colour per
+    status, nothing cut off at the right, no script; a screenshot is kept for a human to read."""
+    browser.set_window_size(1280, 1000)
+    browser.get(graded["reports"]["html"].as_uri())
+    page = browser.execute_script(REPORT_JS)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(REPORT_SCREENSHOT))
+    assert page["headings"][0] == "Workshop grading report"
+    assert page["headings"][1:] == [
+        "Class summary: hardest exercises first",
+        "Participants",
+        "What went wrong",
+    ]
+    for participant in graded["batch"].participants:
+        assert any(row.startswith(participant) for row in page["rows"]), participant
+    colours = page["colours"]
+    assert None not in colours.values(), colours
+    assert len(set(colours.values())) == 4, "each status has a colour of its own"
+    assert page["overflow"] <= 0, "the page fits the window's width"
+    assert page["scripts"] == 0
 
 
 def test_submit_makes_an_archive_that_grading_reads(project: Path) -> None:

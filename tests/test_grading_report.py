@@ -57,7 +57,9 @@ def test_grade_prints_problems_through_terminal_safe(
 ) -> None:
     hostile = "mallory: WorkshopError: \x1b]0;owned\x07\x1b[1A\x1b[2Kall good"
     monkeypatch.setattr(runner, "grade", lambda *args, **kwargs: batch_of(errors=[hostile]))
-    arguments = argparse.Namespace(submissions=[], jobs=1, timeout=1, quiet=True, out=tmp_path)
+    arguments = argparse.Namespace(
+        submissions=[], jobs=1, timeout=1, quiet=True, out=tmp_path, no_sandbox=False
+    )
     assert cli._grade(arguments, []) == 1
     printed = capsys.readouterr()
     assert "could not grade mallory" in printed.err

@@ -14,6 +14,7 @@ Instructors grade with nbval by comparing these verdicts with the answer key's.
 
 from __future__ import annotations
 
+import importlib
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from alembic import command
 
-from workshop import commands, db
+from workshop import commands, db, paths
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,12 @@ class Runtime(Protocol):
     def scratch_database(self) -> AbstractContextManager[sa.URL]:
         """A throwaway database the participant's migrations may run on, removed afterwards."""
 
+    def app_file(self, relative: str) -> Path:
+        """The application file (e.g. ``todo/models.py``) the check may import as the model."""
+
+    def call(self, target: str) -> Any:
+        """``module:function`` of the kit, which imports participant code; its JSON-able result."""
+
 
 class InProcess:
     """The participant's kernel: Alembic in this process, for instant feedback."""
@@ -121,6 +128,13 @@ class InProcess:
 
     def scratch_database(self) -> AbstractContextManager[sa.URL]:
         return db.scratch_database("check")
+
+    def app_file(self, relative: str) -> Path:
+        return paths.root() / relative
+
+    def call(self, target: str) -> Any:
+        module, _, function = target.partition(":")
+        return getattr(importlib.import_module(module), function)()
 
 
 _runtime: list[Runtime] = [InProcess()]
@@ -149,6 +163,24 @@ def scripts() -> Any:
 def scratch_database() -> AbstractContextManager[sa.URL]:
     """A throwaway database for a check to run the participant's migrations on."""
     return _runtime[-1].scratch_database()
+
+
+def app_file(relative: str) -> Path:
+    """The lesson's application file a check imports: the participant's, or when grading the key's.
+
+    A lesson's teaching cells write ``todo/models.py``; when grading, what the sandbox left there
+    is participant code, so the trusted check loads the answer key's version instead.
+    """
+    return _runtime[-1].app_file(relative)
+
+
+def participant_call(target: str) -> Any:
+    """Run the kit's ``module:function``, which imports the participant's code, and return its data.
+
+    In a lesson it runs here; when grading, in a fresh sandbox, and what comes back is data that
+    participant code produced: a check must check its shape before using it.
+    """
+    return _runtime[-1].call(target)
 
 
 MAX_READ = 1024 * 1024

@@ -116,8 +116,10 @@ def _grade(args: argparse.Namespace, _extra: list[str]) -> int:
 
     batch = grade.grade(
         [Path(p) for p in args.submissions], jobs=args.jobs, timeout=args.timeout,
-        progress=not args.quiet,
+        progress=not args.quiet, sandboxed=not args.no_sandbox,
     )  # fmt: skip
+    if not batch.sandboxed:
+        print(f"workshop grade: {report.NO_SANDBOX}", file=sys.stderr)
     written = report.write_all(batch, Path(args.out))
     counts = {s: sum(r.status == s for r in batch.results) for s in report.STATUSES}
     print(
@@ -193,6 +195,11 @@ def parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("--jobs", type=int, help="parallel submissions (default: cores)")
     grade_parser.add_argument("--timeout", type=int, default=60, help="seconds per cell")
     grade_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade_parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run participants' code without the sandbox, as you (only for code you trust)",
+    )
     grade_parser.set_defaults(run=_grade)
 
     sample = verbs.add_parser("sample-class", help="write a sample class to try grading on")

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from workshop import commands, db, paths
+from workshop import checks, commands, db
 from workshop.checks import (
     NotYet,
     columns,
@@ -97,7 +97,7 @@ def _todos_drift() -> list:
     so `alembic check` keeps listing them there (the lesson says so); that is not this exercise.
     """
     try:
-        metadata = runpy.run_path(str(paths.root() / "todo" / "models.py"))["Base"].metadata
+        metadata = runpy.run_path(str(checks.app_file("todo/models.py")))["Base"].metadata
     except Exception as error:  # noqa: BLE001 - a broken models file is a verdict
         raise NotYet(
             f"todo/models.py cannot be loaded: {type(error).__name__}: {error}",

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from workshop import checks, db, paths
+from workshop import checks, db
 from workshop.checks import NotYet, exercise, first_line, revision_file
 
 DROP_BOTH = (
@@ -47,7 +47,7 @@ def _tables(engine: sa.Engine) -> set[str]:
 
 def _models() -> sa.MetaData | None:
     try:
-        return runpy.run_path(str(paths.root() / "todo" / "models.py"))["Base"].metadata
+        return runpy.run_path(str(checks.app_file("todo/models.py")))["Base"].metadata
     except Exception:  # noqa: BLE001 - a broken models file is not this exercise's business
         return None
 

@@ -21,30 +21,62 @@ PARTNER = ("User partner", "user administration - partner", "User", "USER_PAR")
 USER_BLOCK_TYPES = ["age", "email", "user_id", "username"]
 
 
-def _registry() -> domain.Registry:
-    """The participant's models, read afresh from products/."""
+def model_facts() -> dict:
+    """What the checks need of the participant's models in products/, as plain data.
+
+    This imports the participant's code. In a lesson it runs in their own kernel; when grading,
+    in a sandbox (``checks.participant_call``), and the trusted check only reads the data it
+    returns, as it reads the rows their migrations wrote.
+    """
     try:
-        return domain.check_registry(domain_models.load_registry())
+        registry = domain.check_registry(domain_models.load_registry())
     except WorkshopError as error:
         problem = error.message.removeprefix("The domain models cannot be imported: ")
+        return {"error": "import", "message": problem, "fix": error.fix}
+    try:
+        blocks = {
+            b.product_block_name: domain.resource_types(b) for b in domain.all_blocks(registry)
+        }
+        fixed = {
+            name: {f.name: list(f.choices) if f.choices else [] for f in domain.fixed_inputs(model)}
+            for name, model in registry.items()
+        }
+    except WorkshopError as error:
+        return {"error": "read", "message": error.message, "fix": error.fix}
+    products = {name: model.__name__ for name, model in registry.items()}
+    return {"blocks": blocks, "products": products, "fixed_inputs": fixed}
+
+
+def _facts() -> dict:
+    """The participant's models as data, checked for shape: it may come from a sandbox."""
+    facts = checks.participant_call("workshop.exercises.lesson14:model_facts")
+    if isinstance(facts, dict) and facts.get("error") == "import":
         raise NotYet(
-            f"products/ cannot be imported: {problem}",
+            f"products/ cannot be imported: {facts.get('message')}",
             "Replace any `raise NotImplementedError()` in the model cells with your change, "
             "check the cell for typos, and run it again.",
-        ) from None
+        )
+    if isinstance(facts, dict) and facts.get("error") == "read":
+        raise NotYet(f"the models cannot be read: {facts.get('message')}", str(facts.get("fix")))
+    if not (
+        isinstance(facts, dict)
+        and all(isinstance(facts.get(key), dict) for key in ("blocks", "products", "fixed_inputs"))
+    ):
+        raise NotYet(
+            "the models in products/ could not be read.",
+            "Run the lesson's model cells again, then this check.",
+        )
+    return facts
 
 
-def _block(registry: domain.Registry, name: str) -> type[domain.ProductBlockModel]:
-    try:
-        blocks = {block.product_block_name: block for block in domain.all_blocks(registry)}
-    except WorkshopError as error:
-        raise NotYet(f"the models cannot be read: {error.message}", error.fix) from None
-    if name not in blocks:
+def _block_types(facts: dict, name: str) -> list:
+    found = facts["blocks"].get(name)
+    if not isinstance(found, list):
         raise NotYet(
             f"no registered product uses the block {name}.",
             "Run the lesson's first cell again to get the course's models back.",
         )
-    return blocks[name]
+    return found
 
 
 def _applied(revision: str) -> None:
@@ -83,8 +115,7 @@ def _user_products() -> list[tuple]:
 @exercise("14.1")
 def email_field() -> str:
     require_product_tables()
-    block = _block(_registry(), "UserBlock")
-    if "email" not in domain.resource_types(block):
+    if "email" not in _block_types(_facts(), "UserBlock"):
         raise NotYet(
             "UserBlock has no field email.",
             "Add `email: str | None = None` to UserBlock in the model cell, and run it.",
@@ -147,22 +178,21 @@ def _block_resource_types(block: str) -> list[tuple]:
 @exercise("14.2")
 def user_partner() -> str:
     require_product_tables()
-    registry = _registry()
-    product_type = registry.get("User partner")
+    facts = _facts()
+    product_type = facts["products"].get("User partner")
     if product_type is None:
         raise NotYet(
             'SUBSCRIPTION_MODEL_REGISTRY has no product "User partner".',
             'Add `"User partner": User,` to the dict in products/__init__.py, and run that cell.',
         )
-    if product_type.__name__ != "User":
+    if product_type != "User":
         raise NotYet(
-            f'"User partner" is registered as {product_type.__name__}; it should be User.',
+            f'"User partner" is registered as {product_type}; it should be User.',
             'Write `"User partner": User,` in products/__init__.py.',
         )
-    affiliation = {field.name: field for field in domain.fixed_inputs(product_type)}.get(
-        "affiliation"
-    )
-    if affiliation is None or "partner" not in (affiliation.choices or ()):
+    inputs = facts["fixed_inputs"].get("User partner")
+    affiliation = inputs.get("affiliation") if isinstance(inputs, dict) else None
+    if not isinstance(affiliation, list) or "partner" not in affiliation:
         raise NotYet(
             "the fixed input affiliation does not allow the value partner.",
             'Add `partner = "partner"` to the Affiliation enum in products/product_types/user.py.',

@@ -1,11 +1,26 @@
 """Grading participants against the answer key.
 
-The folder shows where trust ends. Participant code (every cell of a graded notebook, every
+The modules show where trust ends. Participant code (every cell of a graded notebook, every
 revision file, anything those start) runs only inside the sandbox; verdicts come only from trusted
-code outside it:
+code outside it.
 
-- ``runner``: the batch: finds submissions, builds each graded notebook from the key, runs nbval,
-  reads its results. Trusted.
-- ``report``: CSV, HTML and JUnit reports, written only by trusted code. Trusted.
+Trusted, outside the sandbox:
+
+- ``runner``: the batch: finds submissions, builds each graded notebook from the key, collects
+  nbval's verdicts into results;
+- ``intake``: names and unpacking, regular files only, with limits;
+- ``session``: one submission: its work folder (no key), its trusted folder (graded notebooks,
+  settings, nbval's JUnit file), nbval with the grading kernel;
+- ``kernel``: the kernel nbval talks to: relays ordinary cells to the sandboxed kernel, answers
+  start and check cells itself;
+- ``verdicts``: the lesson checks, run by trusted code with the participant's processes stopped;
+- ``revisions``: revision files read as text, never imported;
+- ``sandbox``: bubblewrap, limits, freezing and killing a sandbox's processes;
+- ``server``: the grading PostgreSQL, a password-protected role and database per submission;
+- ``report``: CSV, HTML and JUnit, with every value escaped;
 - ``sample_class``: a class of tricky submissions to try grading on.
+
+Untrusted, inside the sandbox:
+
+- ``step``: one ``upgrade``/``downgrade``/``stamp`` of the participant's revisions.
 """

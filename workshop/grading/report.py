@@ -118,6 +118,8 @@ max-width:72rem;
 color:#1f2328;padding:0 1rem}h1{margin-bottom:.2rem}.sub{color:#57606a;margin-top:0}
 table{border-collapse:collapse;width:100%;margin:1rem 0 2rem}th,td{border:1px solid #d0d7de;
 padding:.35rem .6rem;text-align:left;vertical-align:top}th{background:#f6f8fa}
+.scroll{overflow-x:auto}.scroll table{width:auto}
+.warning{background:#ffebe9;border:2px solid #cf222e;padding:.6rem 1rem}
 .passed{background:#dafbe1}.failed{background:#ffebe9}.error{background:#fff8c5}
 .missing{background:#eaeef2}.bar{background:#d0d7de;height:.7rem;border-radius:.35rem;width:10rem}
 .bar span{display:block;height:100%;background:#2da44e;border-radius:.35rem}
@@ -139,10 +141,23 @@ def _cell(result: Result | None) -> str:
     return f'<td class="{status}" title="{title}">{status}</td>'
 
 
+NO_SANDBOX = (
+    "Graded WITHOUT the sandbox (--no-sandbox): participants' code ran as the instructor's user, "
+    "and the checks ran in the participants' own kernels, so these grades can be gamed."
+)
+
+
 def write_html(batch: Batch, path: Path) -> None:
     """The page; every value is escaped (quotes too), and its CSP forbids scripts anyway."""
     e = html.escape
-    rates = pass_rates(batch.results)
+    # An exercise nobody handed in (a lesson the class did not reach) would top "hardest first"
+    # at 0% and fill the grid with grey: it gets one line instead.
+    untouched = {
+        name
+        for name, _, _ in pass_rates(batch.results)
+        if all(r.status == "missing" for r in batch.results if r.exercise == name)
+    }
+    rates = [row for row in pass_rates(batch.results) if row[0] not in untouched]
     exercises = sorted(name for name, _, _ in rates)
     grid: dict[tuple[str, str], Result] = {(r.participant, r.exercise): r for r in batch.results}
     counts = Counter(r.status for r in batch.results)
@@ -152,9 +167,9 @@ def write_html(batch: Batch, path: Path) -> None:
         "<title>Workshop grading report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>Workshop grading report</h1>",
-        f"<p class='sub'>{len(batch.participants)} participants · {len(exercises)} exercises · "
-        + " · ".join(f"{counts[s]} {s}" for s in STATUSES)
-        + "</p>",
+        "" if batch.sandboxed else f"<p class='warning'><strong>{e(NO_SANDBOX)}</strong></p>",
+        f"<p class='sub'>{len(batch.participants)} participants · {len(exercises)} exercises "
+        "handed in · " + " · ".join(f"{counts[s]} {s}" for s in STATUSES) + "</p>",
         "<p class='legend'>" + "".join(f"<span class='{s}'>{s}</span>" for s in STATUSES) + "</p>",
     ]
     if batch.grader_errors:
@@ -169,7 +184,14 @@ def write_html(batch: Batch, path: Path) -> None:
             f"<tr><td>{e(name)}</td><td>{passed} / {total}</td><td>{percent}%</td>"
             f"<td><div class='bar'><span style='width:{percent}%'></span></div></td></tr>"
         )
-    parts.append("</table><h2>Participants</h2><table><tr><th>participant</th>")
+    parts.append("</table>")
+    if untouched:
+        parts.append(
+            "<p class='sub'>Not handed in by anyone, so left out below: "
+            + ", ".join(e(name) for name in sorted(untouched))
+            + ".</p>"
+        )
+    parts.append("<h2>Participants</h2><div class='scroll'><table><tr><th>participant</th>")
     parts += [f"<th>{e(name)}</th>" for name in exercises]
     parts.append("<th>score</th></tr>")
     for participant in batch.participants:
@@ -178,8 +200,8 @@ def write_html(batch: Batch, path: Path) -> None:
         parts.append(f"<tr><td>{e(participant)}</td>")
         parts += [_cell(r) for r in row]
         parts.append(f"<td>{score} / {len(exercises)}</td></tr>")
-    parts.append("</table><h2>What went wrong</h2>")
-    problems = [r for r in batch.results if r.status != "passed"]
+    parts.append("</table></div><h2>What went wrong</h2>")
+    problems = [r for r in batch.results if r.status != "passed" and r.exercise not in untouched]
     if not problems:
         parts.append("<p>Every exercise passed.</p>")
     else:

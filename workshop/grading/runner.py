@@ -34,8 +34,10 @@ import nbformat
 import sqlalchemy as sa
 
 from workshop import build, db, paths
-from workshop.errors import WorkshopError  # noqa: F401 - callers catch grade.WorkshopError
+from workshop.errors import WorkshopError
+from workshop.grading import sandbox, session
 from workshop.grading.intake import Submission, find_submissions, unpack
+from workshop.grading.server import GradingServer
 from workshop.lessons import LESSONS, Lesson
 
 CHECK_CALL = re.compile(r'check_exercise\(\s*["\'](\d\d\.\d+)["\']\s*\)')
@@ -191,8 +193,11 @@ def _interpret(
         work_state, work_message = cells.get(exercise.exercise_cell, ("error", "not run"))
         state, message = cells.get(exercise.check_cell, ("error", "not run"))
         # A dead kernel cannot be interrupted, and nbval says so; the next cell finds it dead.
-        dead = "Failed to interrupt kernel" in work_message or "Kernel dead" in message
-        timed_out = "Timeout of" in work_message and not dead
+        dead = (
+            any(sign in work_message for sign in ("Failed to interrupt kernel", "KernelDied"))
+            or "Kernel dead" in message
+        )
+        timed_out = ("Timeout of" in work_message or "CellTimeout" in work_message) and not dead
         if dead:
             base.detail = "the kernel died (the code crashed or exited Python)"
         elif timed_out:
@@ -213,10 +218,17 @@ def _interpret(
     return results
 
 
-def grade_one(submission: Submission, server: sa.URL, timeout: int, workdir: Path) -> list[Result]:
-    """Grade every lesson of one submission in its own copy and database."""
-    root = build.copy_project(Path(tempfile.mkdtemp(prefix="wk_", dir=workdir)))
-    handed_in = unpack(submission, root / ".submission")
+def grade_one(
+    submission: Submission,
+    server: GradingServer,
+    timeout: int,
+    workdir: Path,
+    *,
+    sandboxed: bool = True,
+) -> list[Result]:
+    """Grade every lesson of one submission, with a database and role of its own."""
+    folder = Path(tempfile.mkdtemp(prefix="wk_", dir=workdir))
+    handed_in = unpack(submission, folder / "submission")
     lessons: list[GradedLesson] = []
     results: list[Result] = []
     for item in LESSONS:
@@ -243,25 +255,45 @@ def grade_one(submission: Submission, server: sa.URL, timeout: int, workdir: Pat
                 Result(submission.name, item.id, "*", "error", f"unreadable notebook: {error}")
             )
             continue
-        lesson = graded_notebook(item, key, theirs)
-        nbformat.write(lesson.notebook, root / "notebooks" / item.notebook)
-        lessons.append(lesson)
-    shutil.rmtree(root / ".submission")
+        lessons.append(graded_notebook(item, key, theirs))
+    shutil.rmtree(folder / "submission")
     if lessons:
-        results.extend(_run_nbval(submission.name, root, lessons, server, timeout))
-    shutil.rmtree(root, ignore_errors=True)
+        database = server.create_participant(submission.name)
+        try:
+            if sandboxed:
+                cells = session.run(
+                    {g.lesson.notebook: g.notebook for g in lessons}, folder,
+                    database_url=database, admin_url=server.admin_url(),
+                    socket_dir=server.socket_dir, timeout=timeout,
+                    parse=lambda junit: session.cell_outcomes(
+                        junit, [g.lesson.notebook for g in lessons]
+                    ),
+                )  # fmt: skip
+            else:
+                cells = _run_nbval(folder, lessons, database, timeout)
+        finally:
+            server.drop_participant(database)
+        for lesson in lessons:
+            results.extend(
+                _interpret(submission.name, lesson, cells.get(lesson.lesson.notebook, {}))
+            )
+    shutil.rmtree(folder, ignore_errors=True)
     return results
 
 
 def _run_nbval(
-    participant: str, root: Path, lessons: list[GradedLesson], server: sa.URL, timeout: int
-) -> list[Result]:
-    database = server.set(database=f"grade_{os.urandom(6).hex()}")
-    db.ensure_database(database)
-    junit = root / "nbval.xml"
+    folder: Path, lessons: list[GradedLesson], database: sa.URL, timeout: int
+) -> dict[str, dict[int, tuple[str, str]]]:
+    """Without the sandbox (``--no-sandbox``): the participant's kernel runs the checks too."""
+    (folder / "project").mkdir()
+    root = build.copy_project(folder / "project")
+    shutil.rmtree(root / "solutions")
+    for lesson in lessons:
+        nbformat.write(lesson.notebook, root / "notebooks" / lesson.lesson.notebook)
+    junit = folder / "nbval.xml"
     cells = sum(len([c for c in g.notebook.cells if c.cell_type == "code"]) for g in lessons)
     try:
-        with open(root / "nbval.log", "w") as log:
+        with open(folder / "nbval.log", "w") as log:
             subprocess.run(
                 [sys.executable, "-m", "pytest", "-p", "workshop.nbval_plugin", "--nbval",
                  "-p", "no:cacheprovider",
@@ -274,20 +306,9 @@ def _run_nbval(
             )  # fmt: skip
     except subprocess.TimeoutExpired:
         pass  # whatever ran is in the JUnit file; the rest is recorded as not run
-    finally:
-        db.drop_database(database)
-    by_notebook: dict[str, dict[int, tuple[str, str]]] = {}
-    if junit.exists():
-        for testcase in ET.parse(junit).iter("testcase"):
-            index = _cell_index(testcase)
-            classname = testcase.get("classname", "")  # e.g. notebooks.01-x.ipynb
-            for lesson in lessons:
-                if index is not None and classname.endswith(lesson.lesson.notebook):
-                    by_notebook.setdefault(lesson.lesson.notebook, {})[index] = _outcome(testcase)
-    results = []
-    for lesson in lessons:
-        results.extend(_interpret(participant, lesson, by_notebook.get(lesson.lesson.notebook, {})))
-    return results
+    if not junit.exists():
+        return {}
+    return session.cell_outcomes(junit, [g.lesson.notebook for g in lessons])
 
 
 # --- the batch -----------------------------------------------------------------------------
@@ -298,41 +319,58 @@ class Batch:
     results: list[Result]
     participants: list[str]
     grader_errors: list[str]
+    sandboxed: bool = True
 
 
 def grade(
-    inputs: Iterable[Path], *, jobs: int | None = None, timeout: int = 60, progress: bool = True
+    inputs: Iterable[Path],
+    *,
+    jobs: int | None = None,
+    timeout: int = 60,
+    progress: bool = True,
+    sandboxed: bool = True,
 ) -> Batch:
-    """Grade every submission found in ``inputs`` on a grading server of its own."""
+    """Grade every submission found in ``inputs`` on a grading server of its own.
+
+    Participant code runs in the sandbox unless ``sandboxed`` is False (``--no-sandbox``), which
+    must be asked for: without it, a submission's code runs as the instructor's user.
+    """
+    if sandboxed:
+        why_not = sandbox.available()
+        if why_not is not None:
+            raise WorkshopError(
+                f"Grading needs its sandbox, and it cannot run here: {why_not}.",
+                fix="Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or pass "
+                "--no-sandbox to grade without it (submissions' code then runs as you).",
+            )
     submissions = find_submissions(inputs)
     jobs = max(1, jobs or os.cpu_count() or 1)
     workdir = Path(tempfile.mkdtemp(prefix="wk_grade_"))
-    data = workdir / "pgdata"
     results: list[Result] = []
     errors: list[str] = []
     try:
-        socket_dir = db.start_embedded(data)
-        server = sa.URL.create(
-            "postgresql+psycopg2", username="postgres", database="postgres",
-            query={"host": str(socket_dir)},
-        )  # fmt: skip
-        bar = _progress(len(submissions), progress)
-        with ThreadPoolExecutor(jobs) as pool:
-            futures = {pool.submit(grade_one, s, server, timeout, workdir): s for s in submissions}
-            for future in as_completed(futures):
-                submission = futures[future]
-                try:
-                    results.extend(future.result())
-                except Exception as error:  # noqa: BLE001 - one bad submission must not stop all
-                    errors.append(f"{submission.name}: {type(error).__name__}: {error}")
-                    results.append(Result(submission.name, "*", "*", "error", _short(str(error))))
-                bar.update(1)
-        bar.close()
+        with GradingServer(workdir / "server") as server:
+            bar = _progress(len(submissions), progress)
+            with ThreadPoolExecutor(jobs) as pool:
+                futures = {
+                    pool.submit(grade_one, s, server, timeout, workdir, sandboxed=sandboxed): s
+                    for s in submissions
+                }
+                for future in as_completed(futures):
+                    submission = futures[future]
+                    try:
+                        results.extend(future.result())
+                    except Exception as error:  # noqa: BLE001 - one bad submission must not stop all
+                        errors.append(f"{submission.name}: {type(error).__name__}: {error}")
+                        results.append(
+                            Result(submission.name, "*", "*", "error", _short(str(error)))
+                        )
+                    bar.update(1)
+            bar.close()
     finally:
-        db.stop_embedded(data)
         shutil.rmtree(workdir, ignore_errors=True)
     results.sort(key=lambda r: (r.participant, r.lesson, r.exercise))
-    return Batch(results, [s.name for s in submissions], errors)
+    return Batch(results, [s.name for s in submissions], errors, sandboxed)
 
 
 def _progress(total: int, enabled: bool):  # noqa: ANN202 - tqdm's type

@@ -25,16 +25,34 @@ L01 = "01-your-first-revision.ipynb"
 L02 = "02-op-create-table.ipynb"
 
 SNOOP = """\
-import json, os
+import glob, json, os
+found = []
+def look(where, text):
+    found.extend(f"{canary} in {where}" for canary in CANARIES if canary and canary in text)
+look("the environment", json.dumps(dict(os.environ)))
+for path in glob.glob("/proc/*/environ"):  # other processes' environments, the grader's too
+    try:
+        look(path, open(path, "rb").read().decode("utf-8", "replace"))
+    except OSError:
+        pass
 from workshop import db
 import sqlalchemy as sa
-found = {"env": dict(os.environ), "database_url": db.url().render_as_string(False)}
+look("the database URL", db.url().render_as_string(False))
+for url in ATTACK:  # the instructor's own database
+    try:
+        with sa.create_engine(url).connect() as conn:
+            found.append(f"connected to {url}: {conn.exec_driver_sql('SELECT 1').scalar()}")
+    except Exception:
+        pass
 try:
-    with db.engine().connect() as conn:
-        found["tables"] = sa.inspect(conn).get_table_names()
-except Exception as error:
-    found["tables"] = repr(error)
-print(json.dumps(found)[:300])
+    open(SPY, "w").write(json.dumps(found))  # out of the sandbox, beside the class
+    found.append("wrote " + SPY)
+except OSError:
+    pass
+print(found)
+if not found:  # saw nothing of the instructor's: only then does it solve the exercise
+    get_ipython().run_line_magic("sql", "CREATE TABLE hello (message VARCHAR(50))")
+    get_ipython().run_line_magic("sql", "INSERT INTO hello (message) VALUES ('hello, migrations')")
 """
 
 
@@ -73,15 +91,23 @@ def delete_exercise(nb: nbformat.NotebookNode) -> None:
     nb.cells.remove(_exercise(nb))
 
 
-def snoop(spy_file: Path | None) -> Edit:
-    """Read everything the kernel can see of its environment and database URL."""
-    source = SNOOP
-    if spy_file is not None:
-        source += f"open({str(spy_file)!r}, 'w').write(json.dumps(found))\n"
-    return set_exercise(source)
+def snoop(spy_file: Path | None, canaries: Iterable[str] = (), attack: Iterable[str] = ()) -> Edit:
+    """Look for the instructor's secrets and database, and try to write outside the sandbox.
+
+    It solves exercise 00.1 only when it found nothing, so its grade says what it saw: passed
+    means that it ran, saw none of ``canaries``, reached none of the ``attack`` URLs and could
+    not write ``spy_file``.
+    """
+    prelude = (
+        f"CANARIES = {list(canaries)!r}\nATTACK = {list(attack)!r}\n"
+        f"SPY = {str(spy_file or Path.home() / 'workshop-spy.json')!r}\n"
+    )
+    return set_exercise(prelude + SNOOP)
 
 
-def cases(spy_file: Path | None = None) -> dict[str, dict[str, Edit]]:
+def cases(
+    spy_file: Path | None = None, canaries: Iterable[str] = (), attack: Iterable[str] = ()
+) -> dict[str, dict[str, Edit]]:
     """Participant name -> edits to their (otherwise solved) lesson notebooks."""
     return {
         "all_correct": {},
@@ -94,7 +120,7 @@ def cases(spy_file: Path | None = None) -> dict[str, dict[str, Edit]]:
         "kills_kernel": {L01: set_exercise("import os\nos._exit(1)\n")},
         "deleted_cell": {L02: delete_exercise},
         "megabytes": {L00: set_exercise("print('x' * 5_000_000)\n")},
-        "snoops": {L00: snoop(spy_file)},
+        "snoops": {L00: snoop(spy_file, canaries, attack)},
     }
 
 
@@ -127,11 +153,16 @@ def _zip(folder: Path) -> Path:
     return archive
 
 
-def build_sample_class(target: Path, spy_file: Path | None = None) -> list[Path]:
+def build_sample_class(
+    target: Path,
+    spy_file: Path | None = None,
+    canaries: Iterable[str] = (),
+    attack: Iterable[str] = (),
+) -> list[Path]:
     """Write the sample class into ``target`` (which must not exist yet)."""
     target.mkdir(parents=True)
     made = []
-    for name, edits in cases(spy_file).items():
+    for name, edits in cases(spy_file, canaries, attack).items():
         folder = write_submission(target / name, edits)
         made.append(_zip(folder) if name in ARCHIVED else folder)
     return made
