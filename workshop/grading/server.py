@@ -24,6 +24,7 @@ the plain text is in no server log or statistics view.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
@@ -479,4 +480,6 @@ def _server_system_user() -> str | None:
 def _forget_pgserver_instance(data: Path) -> None:
     """Drop pgserver's cached handle, so a later server in the same folder starts afresh."""
     pg = db._pgserver()
-    pg.PostgresServer._instances.pop(data.resolve(), None)
+    instance = pg.PostgresServer._instances.pop(data.resolve(), None)
+    if instance is not None:  # its exit hook would look for the entry just removed
+        atexit.unregister(instance._cleanup)
