@@ -62,7 +62,7 @@ def project(monkeypatch: pytest.MonkeyPatch, scratch_url: str) -> Iterator[Path]
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _apt_get_install(*packages: str) -> str | None:
+def apt_get_install(*packages: str) -> str | None:
     """Install Debian packages with apt-get. None when done, else why it could not be."""
     import subprocess
 
@@ -101,7 +101,7 @@ def bubblewrap() -> None:
     if shutil.which("bwrap") is None:
         # Parallel workers (pytest-xdist) must not run apt-get at the same time.
         with FileLock(Path(tempfile.gettempdir()) / "workshop-bubblewrap-install.lock"):
-            if shutil.which("bwrap") is None and (why_not := _apt_get_install("bubblewrap")):
+            if shutil.which("bwrap") is None and (why_not := apt_get_install("bubblewrap")):
                 reason = f"bubblewrap is missing and could not be installed: {why_not}"
                 print(f"sandbox tests: SKIPPED: {reason}")
                 pytest.skip(reason)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ import nbformat
 import pytest
 from filelock import FileLock
 
-from .conftest import REPO
+from .conftest import REPO, apt_get_install
 from .labserver import TOKEN, poll
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,30 +59,6 @@ EXPECTED = [
 ]
 
 
-def _apt_install() -> str | None:
-    """Install the browser with apt-get. Returns None when done, or why it could not be."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return "not running as root, so apt-get cannot install it"
-    apt_get = shutil.which("apt-get")
-    if apt_get is None:
-        return "there is no apt-get on this machine"
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    wait_for_lock = ["-o", "DPkg::Lock::Timeout=300"]
-    steps = [
-        ([apt_get, *wait_for_lock, "update"], 600),
-        ([apt_get, *wait_for_lock, "install", "-y", *APT_PACKAGES], 1200),
-    ]
-    for argv, timeout in steps:
-        try:
-            result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return f"`{' '.join(argv)}` did not finish in {timeout} s"
-        if result.returncode != 0:
-            tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
-            return f"`{' '.join(argv)}` failed ({result.returncode}): " + " | ".join(tail)
-    return None
-
-
 @pytest.fixture(scope="module")
 def chromium() -> None:
     """Debian's chromium, chromedriver and emoji font, installed now if missing; skip only if
@@ -98,7 +72,7 @@ def chromium() -> None:
     # Parallel workers (pytest-xdist) must not run apt-get at the same time.
     with FileLock(Path(tempfile.gettempdir()) / "workshop-chromium-install.lock"):
         if missing():
-            why_not = _apt_install()
+            why_not = apt_get_install(*APT_PACKAGES)
             if why_not is None and missing():
                 why_not = f"apt-get installed {APT_PACKAGES} but {missing()} still do not exist"
             if why_not is not None:
