@@ -182,16 +182,21 @@ def test_snooping_code_finds_nothing_of_the_instructors(graded) -> None:
 
 
 def test_without_the_sandbox_the_snooper_gets_out(tmp_path: Path, instructor) -> None:
-    """The same snooper graded with --no-sandbox escapes: so the test above can fail."""
+    """The same snooper graded with --no-sandbox escapes: so the test above can fail. Correct
+    work still passes there, throwaway databases (lesson 10's check) included."""
     spy = tmp_path / "spy.json"
     people = tmp_path / "class"
     people.mkdir()
     edits = sample_class.cases(spy, canaries=[SECRET])["snoops"]
     sample_class.write_submission(people / "snoops", edits, [sample_class.L00])
-    batch = grade.grade([people], jobs=1, timeout=10, progress=False, sandboxed=False)
+    sample_class.write_submission(
+        people / "correct", {}, [sample_class.L00, "10-testing-migrations.ipynb"]
+    )
+    batch = grade.grade([people], jobs=2, timeout=30, progress=False, sandboxed=False)
     assert batch.grader_errors == []
-    row = next(r for r in batch.results if r.exercise == "00.1")
-    assert row.status == "failed" and spy.exists()
+    rows = {(r.participant, r.exercise): r.status for r in batch.results}
+    assert rows[("snoops", "00.1")] == "failed" and spy.exists()
+    assert rows[("correct", "00.1")] == rows[("correct", "10.1")] == "passed"
     assert not batch.sandboxed
 
 

@@ -258,7 +258,7 @@ def grade_one(
         lessons.append(graded_notebook(item, key, theirs))
     shutil.rmtree(folder / "submission")
     if lessons:
-        database = server.create_participant(submission.name)
+        database = server.create_participant(submission.name, createdb=not sandboxed)
         try:
             if sandboxed:
                 cells = session.run(
@@ -286,8 +286,7 @@ def _run_nbval(
 ) -> dict[str, dict[int, tuple[str, str]]]:
     """Without the sandbox (``--no-sandbox``): the participant's kernel runs the checks too."""
     (folder / "project").mkdir()
-    root = build.copy_project(folder / "project")
-    shutil.rmtree(root / "solutions")
+    root = build.copy_project(folder / "project")  # with solutions/: start_lesson reads it
     for lesson in lessons:
         nbformat.write(lesson.notebook, root / "notebooks" / lesson.lesson.notebook)
     junit = folder / "nbval.xml"

@@ -322,11 +322,14 @@ class GradingServer:
             raise WorkshopError("The grading server is not running.", fix="Call start() first.")
         return self._admin.connect()
 
-    def create_participant(self, tag: str) -> sa.URL:
+    def create_participant(self, tag: str, *, createdb: bool = False) -> sa.URL:
         """A new login role and a database that only it (and the superuser) may connect to.
 
         ``tag`` (e.g. the submission's name) is kept for diagnostics only: it names nothing and
-        never reaches SQL. Returns the URL the participant's kernel uses.
+        never reaches SQL. Returns the URL the participant's kernel uses. ``createdb`` is for
+        grading without the sandbox only, where the checks run in the participant's kernel and
+        make throwaway databases themselves: the role may then create databases, from the
+        ``postgres`` database.
         """
         name = f"wk_{secrets.token_hex(8)}"
         password = secrets.token_urlsafe(24)
@@ -345,6 +348,9 @@ class GradingServer:
                 conn.exec_driver_sql(f"CREATE DATABASE {database} OWNER {role} TEMPLATE template0")
                 conn.exec_driver_sql(f"REVOKE ALL ON DATABASE {database} FROM PUBLIC")
                 conn.exec_driver_sql(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {role}")
+                if createdb:
+                    conn.exec_driver_sql(f"ALTER ROLE {role} CREATEDB")
+                    conn.exec_driver_sql(f"GRANT CONNECT ON DATABASE postgres TO {role}")
             self._close_public_schema(name)
         except BaseException:
             self._drop_quietly(name)
