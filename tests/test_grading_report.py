@@ -227,3 +227,21 @@ def test_no_participant_repeats_in_any_report(tmp_path: Path) -> None:
     grid = [cell for cell in first_cells if cell in participants]
     for name in participants:  # once in the grid, once in "What went wrong" (02.2 failed)
         assert grid.count(name) == 2, name
+
+
+def test_exercises_nobody_handed_in_get_one_line_not_rows(tmp_path: Path) -> None:
+    batch = batch_of(
+        Result("ada", "00", "00.1", "passed"),
+        Result("bob", "00", "00.1", "failed", "wrong"),
+        Result("ada", "05", "05.1", "missing", "the lesson's notebook was not handed in"),
+        Result("bob", "05", "05.1", "missing", "the lesson's notebook was not handed in"),
+        Result("ada", "02", "02.1", "passed"),
+        Result("bob", "02", "02.1", "missing", "the exercise cell was deleted or not found"),
+    )
+    path = tmp_path / "report.html"
+    report.write_html(batch, path)
+    page = path.read_text(encoding="utf-8")
+    assert "Not handed in by anyone, so left out below: 05.1." in page
+    assert "<td>05.1</td>" not in page and "<th>05.1</th>" not in page
+    assert "<th>02.1</th>" in page, "an exercise one participant handed in stays"
+    assert "2 exercises handed in · 2 passed · 1 failed · 0 error · 1 missing" in page

@@ -160,7 +160,7 @@ def write_html(batch: Batch, path: Path) -> None:
     rates = [row for row in pass_rates(batch.results) if row[0] not in untouched]
     exercises = sorted(name for name, _, _ in rates)
     grid: dict[tuple[str, str], Result] = {(r.participant, r.exercise): r for r in batch.results}
-    counts = Counter(r.status for r in batch.results)
+    counts = Counter(r.status for r in batch.results if r.exercise not in untouched)
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\">",
