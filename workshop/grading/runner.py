@@ -7,13 +7,11 @@ could paste the expected output over wrong code. So the graded notebook is built
 participant's **exercise cells** are taken from the submission. The check cells, and their
 expected verdicts, are the key's. Outputs stored in a submission are never read.
 
-Each submission runs in a temporary copy, with a database of its own on a PostgreSQL server that
-grading starts for itself (never the instructor's), and in a kernel whose environment holds
-nothing of the instructor's. nbval applies a per-cell timeout, so a hung or crashing cell is
-recorded and the rest is graded. Submissions run in parallel, one per core.
-
-This is isolation, not a sandbox: the participant's code runs as the instructor's user. See
-docs/instructor-guide.md for running it in a container or a separate account.
+Each submission is unpacked by ``intake`` (regular files only, with limits), then graded by
+``session``: its exercise cells run in a sandbox, its checks in trusted code (see the package's
+docstring), with a database and login role of its own on a grading server that grading starts
+for itself. Submissions run in parallel, one per core. ``sandboxed=False`` (``--no-sandbox``)
+runs the old way instead, everything in the participant's kernel, and says so in the report.
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -38,10 +35,9 @@ from workshop.errors import WorkshopError
 from workshop.grading import sandbox, session
 from workshop.grading.intake import Submission, find_submissions, unpack
 from workshop.grading.server import GradingServer
+from workshop.grading.session import CHECK_CALL
 from workshop.lessons import LESSONS, Lesson
 
-CHECK_CALL = re.compile(r'check_exercise\(\s*["\'](\d\d\.\d+)["\']\s*\)')
-ANSI = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*m")  # JUnit XML spells ESC as #x1B
 DETAIL_LIMIT = 400
 VERDICT_PREFIX = re.compile(r"^❌ Exercise \S+ is not done yet: ")
 
@@ -141,23 +137,6 @@ def clean_environment(root: Path, database_url: str) -> dict[str, str]:
         db.URL_ENV: database_url,
         "JUPYTERHUB_USER": "graded",
     }
-
-
-def _cell_index(testcase: ET.Element) -> int | None:
-    match = re.search(r"Cell (\d+)", testcase.get("name", ""))
-    return int(match.group(1)) if match else None
-
-
-def _outcome(testcase: ET.Element) -> tuple[str, str]:
-    """(passed | failed | error | skipped, message) for one nbval cell."""
-    for tag in ("failure", "error"):
-        node = testcase.find(tag)
-        if node is not None:
-            text = ANSI.sub("", node.text or node.get("message") or "")
-            return tag if tag == "failure" else "error", text
-    if testcase.find("skipped") is not None:
-        return "skipped", ""
-    return "passed", ""
 
 
 def _short(text: str, *, one_line: bool = True) -> str:
@@ -265,9 +244,6 @@ def grade_one(
                     {g.lesson.notebook: g.notebook for g in lessons}, folder,
                     database_url=database, admin_url=server.admin_url(),
                     socket_dir=server.socket_dir, timeout=timeout,
-                    parse=lambda junit: session.cell_outcomes(
-                        junit, [g.lesson.notebook for g in lessons]
-                    ),
                 )  # fmt: skip
             else:
                 cells = _run_nbval(folder, lessons, database, timeout)

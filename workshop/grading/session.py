@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -33,6 +32,7 @@ KERNEL_NAME = "workshop-grader"
 PROJECT_FILES = ("alembic.ini", "main.py")
 PROJECT_FOLDERS = ("migrations", "products", "todo", "migration_tests")
 CHECK_CALL = re.compile(r'check_exercise\(\s*["\'](\d\d\.\d+)["\']\s*\)')
+ANSI = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*m")  # JUnit XML spells ESC as #x1B
 START_CALL = re.compile(r'start_lesson\(\s*["\'](\d\d)["\']\s*\)')
 
 
@@ -99,7 +99,6 @@ def run(
     admin_url: sa.URL,
     socket_dir: Path | None,
     timeout: int,
-    parse: Callable[[Path], dict[str, dict[int, tuple[str, str]]]],
 ) -> dict[str, dict[int, tuple[str, str]]]:
     """Run the graded notebooks (by file name) under nbval: each cell's outcome, by notebook."""
     trusted = folder / "trusted"
@@ -152,13 +151,11 @@ def run(
             )  # fmt: skip
         except subprocess.TimeoutExpired:
             pass  # whatever ran is in the JUnit file; the rest is recorded as not run
-    return parse(junit) if junit.exists() else {}
+    return cell_outcomes(junit, list(notebooks)) if junit.exists() else {}
 
 
 def cell_outcomes(junit: Path, names: list[str]) -> dict[str, dict[int, tuple[str, str]]]:
     """nbval's verdict on each cell, by notebook name and code-cell index."""
-    from workshop.grading.runner import _cell_index, _outcome
-
     found: dict[str, dict[int, tuple[str, str]]] = {}
     for testcase in ET.parse(junit).iter("testcase"):
         index = _cell_index(testcase)
@@ -167,3 +164,19 @@ def cell_outcomes(junit: Path, names: list[str]) -> dict[str, dict[int, tuple[st
             if index is not None and classname.endswith(name):
                 found.setdefault(name, {})[index] = _outcome(testcase)
     return found
+
+
+def _cell_index(testcase: ET.Element) -> int | None:
+    match = re.search(r"Cell (\d+)", testcase.get("name", ""))
+    return int(match.group(1)) if match else None
+
+
+def _outcome(testcase: ET.Element) -> tuple[str, str]:
+    """(passed | failure | error | skipped, message) for one nbval cell."""
+    for tag in ("failure", "error"):
+        node = testcase.find(tag)
+        if node is not None:
+            return tag, ANSI.sub("", node.text or node.get("message") or "")
+    if testcase.find("skipped") is not None:
+        return "skipped", ""
+    return "passed", ""
