@@ -21,6 +21,7 @@ from workshop import db, submit
 from workshop.checks import CHECKS
 from workshop.grading import report, sample_class
 from workshop.grading import runner as grade
+from workshop.lessons import LESSONS
 
 from . import test_browser
 from .conftest import REPO
@@ -273,3 +274,21 @@ def test_nonsense_input_is_a_clear_error(tmp_path: Path) -> None:
         grade.find_submissions([tmp_path / "empty"])
     with pytest.raises(grade.WorkshopError, match="neither a submission archive"):
         grade.find_submissions([tmp_path / "nope.txt"])
+
+
+def test_every_lesson_is_graded_by_trusted_checks(tmp_path: Path, bubblewrap) -> None:
+    """Lessons 03-14 (the sample class covers 00-02): solved, each check passes in the sandbox;
+    a lesson 14 left undone fails there, its models read as data from a sandbox."""
+    people = tmp_path / "class"
+    later = [item.notebook for item in LESSONS if item.id >= "03"]
+    sample_class.write_submission(people / "solved", {}, later)
+    undone = {later[-1]: sample_class.set_exercise("pass\n")}
+    sample_class.write_submission(people / "undone_14", undone, [later[-1]])
+    batch = grade.grade([people], jobs=2, timeout=60, progress=False)
+    assert batch.grader_errors == []
+    solved = {r.exercise: r.status for r in batch.results if r.participant == "solved"}
+    assert {e: s for e, s in solved.items() if e >= "03"} == {
+        e: "passed" for e in CHECKS if e >= "03"
+    }
+    undone_rows = {r.exercise: r for r in batch.results if r.participant == "undone_14"}
+    assert undone_rows["14.1"].status == "failed", undone_rows["14.1"]
