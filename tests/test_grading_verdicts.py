@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,45 @@ def test_grading_refuses_to_run_without_its_sandbox(tmp_path: Path, monkeypatch)
     with pytest.raises(WorkshopError, match="bubblewrap is not installed") as refused:
         runner.grade([tmp_path], progress=False)
     assert "--no-sandbox" in refused.value.fix
+
+
+GUARD = """
+import runpy, sys
+from pathlib import Path
+from workshop.grading import revisions, verdicts
+from workshop import checks
+root = Path(sys.argv[1])
+sys.addaudithook(verdicts.refuse_code_from(root))
+assert revisions.StaticScripts(root / "versions").get_heads() == ["0001"]  # as text: allowed
+assert checks.read_text(root / "versions" / "0001_x.py")
+for attempt in (lambda: runpy.run_path(str(root / "versions" / "0001_x.py")),
+                lambda: __import__("planted")):
+    try:
+        attempt()
+    except RuntimeError as error:
+        assert "refused to run" in str(error), error
+    else:
+        raise SystemExit("participant code ran")
+print("refused")
+"""
+
+
+def test_the_trusted_process_refuses_to_run_code_from_the_work_folder(tmp_path: Path) -> None:
+    """Even a slip (an import, runpy, Alembic loading a revision) cannot run participant code in
+    the grading kernel: its audit hook refuses any file of the work folder."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    witness = tmp_path / "ran"
+    code = f'revision = "0001"\ndown_revision = None\nopen({str(witness)!r}, "w")\n'
+    (versions / "0001_x.py").write_text(code)
+    (tmp_path / "planted.py").write_text(f"open({str(witness)!r}, 'w')\n")
+    done = subprocess.run(
+        [sys.executable, "-c", GUARD, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "refused" in done.stdout
+    assert not witness.exists()

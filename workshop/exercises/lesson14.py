@@ -80,7 +80,7 @@ def _block_types(facts: dict, name: str) -> list:
 
 
 def _applied(revision: str) -> None:
-    if revision in {rev.revision for rev in data_branch.pending_revisions()}:
+    if revision in {rev.revision for rev in data_branch.pending_revisions(checks.scripts())}:
         raise NotYet(f"revision {revision} is not applied yet.", UPGRADE)
 
 

@@ -25,7 +25,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,6 +195,7 @@ class Grading:
         self.cell_timeout = settings.cell_timeout
         os.environ[db.URL_ENV] = settings.database_url
         os.environ["WORKSHOP_ROOT"] = str(settings.root)
+        sys.addaudithook(refuse_code_from(settings.root))
         self.runtime = Trusted(self)
         self.current_exercise = ""
         self._private: list[Path] = []
@@ -343,6 +344,31 @@ class Grading:
         db.dispose_engines()
         for folder in self._private:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def refuse_code_from(root: Path) -> Callable[[str, tuple], None]:
+    """An audit hook: this process never compiles or runs code from the sandbox's folder.
+
+    The rule that trusted code never imports participant Python holds by design (revision files
+    parsed as text, the key's models); this hook makes any slip fail loudly instead of running
+    the participant's code here. Every import, ``runpy`` and Alembic's loading of a revision file
+    compiles source (``compile``) or runs cached bytecode (``exec``), naming the file.
+    """
+    base = os.path.realpath(root) + os.sep
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "compile" and len(args) > 1:
+            filename = args[1]
+        elif event == "exec" and args and hasattr(args[0], "co_filename"):
+            filename = args[0].co_filename
+        else:
+            return
+        if isinstance(filename, str | bytes) and os.path.realpath(os.fsdecode(filename)).startswith(
+            base
+        ):
+            raise RuntimeError(f"trusted grading code refused to run {os.fsdecode(filename)}")
+
+    return hook
 
 
 def make_sandbox(options: dict[str, Any]) -> sandbox.Sandbox:
