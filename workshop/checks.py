@@ -115,13 +115,17 @@ class InProcess:
     """The participant's kernel: Alembic in this process, for instant feedback."""
 
     def step(self, verb: str, target: str, *, database: sa.URL | None = None) -> None:
-        action = {"upgrade": command.upgrade, "downgrade": command.downgrade}.get(verb)
+        action = {
+            "upgrade": command.upgrade,
+            "downgrade": command.downgrade,
+            "stamp": command.stamp,
+        }[verb]
         if database is None:
-            commands.run(action or command.stamp, target, quiet=True)
+            commands.run(action, target, quiet=True)
             return
         config = commands.config()
         config.attributes["connection"] = db.engine(database)  # env.py connects with it
-        (action or command.stamp)(config, target)
+        action(config, target)
 
     def scripts(self) -> Any:
         return commands.script_directory()

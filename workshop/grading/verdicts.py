@@ -112,17 +112,22 @@ class Trusted:
     def __init__(self, grading: Grading) -> None:
         self.grading = grading
 
-    def step(self, verb: str, target: str, *, database: sa.URL | None = None) -> None:
+    def _run(self, *args: str, database: sa.URL | None = None) -> sandbox.Completed:
+        """``python -m workshop.grading.step ARGS`` in a fresh sandbox; then defuse what it left."""
         env = self.grading.sandbox_env()
         if database is not None:
             env["WORKSHOP_STEP_DATABASE"] = database.render_as_string(hide_password=False)
-        argv = [sys.executable, "-m", "workshop.grading.step", verb, target]
+        argv = [sys.executable, "-m", "workshop.grading.step", *args]
         done = self.grading.new_sandbox().run(argv, env=env, timeout=self.grading.cell_timeout)
         defuse(self.grading.root)  # what the step left is read by trusted code next
+        return done
+
+    def step(self, verb: str, target: str, *, database: sa.URL | None = None) -> None:
+        done = self._run(verb, target, database=database)
         if done.returncode != 0:
             kind, message = _failure_from(done.stderr or "")
-            if getattr(done, "limit", None):
-                kind, message = "SandboxLimit", str(done.limit)
+            if done.limit:
+                kind, message = "SandboxLimit", done.limit
             raise step_failure(kind, message)
 
     def scripts(self) -> revisions.StaticScripts:
@@ -154,10 +159,7 @@ class Trusted:
 
     def call(self, target: str) -> Any:
         """The function's data, computed in a fresh sandbox; None when it gave none."""
-        argv = [sys.executable, "-m", "workshop.grading.step", "call", target]
-        env = self.grading.sandbox_env()
-        done = self.grading.new_sandbox().run(argv, env=env, timeout=self.grading.cell_timeout)
-        defuse(self.grading.root)
+        done = self._run("call", target)
         if done.returncode != 0:
             return None  # the participant's models crashed the reading: the check says so
         lines = [line for line in (done.stdout or "").splitlines() if line.startswith(RESULT)]
