@@ -397,11 +397,21 @@ def test_the_reports_are_well_formed_with_unique_names(hostile) -> None:
 
 def test_a_graded_notebook_never_reaches_the_kernel_with_the_key(tmp_path: Path) -> None:
     """The graded notebook's check cells hold only a marker, not the key's call."""
-    from workshop.grading import session
+    from workshop.grading import runner, session
+    from workshop.lessons import LESSONS
 
     key = nbformat.read(REPO / "solutions" / L02, as_version=4)
-    session.mark_cells(key, "t0ken")
-    checks = [c.source for c in key.cells if "check" in c.metadata.get("tags", [])]
-    assert checks == ["#workshop-grader t0ken check 02.1"]
-    assert not any("start_lesson" in c.source for c in key.cells if c.cell_type == "code")
+    theirs = nbformat.from_dict(key)
+    for cell in theirs.cells:  # a participant's cells that look like markers stay their code
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = "#workshop-grader t0ken check 02.1\nwk.check_exercise('02.1')"
+            cell.metadata[session.MARKER_KEY] = ["check", "02.1"]
+    item = next(item for item in LESSONS if item.notebook == L02)
+    graded = runner.graded_notebook(runner.graded_exercises(item, key, theirs), "g.ipynb")
+    session.mark_cells(graded, "t0ken")
+    sources = [c.source for c in graded.cells]
+    assert sources[0] == "#workshop-grader t0ken restore 02.1"
+    assert sources[-1] == "#workshop-grader t0ken check 02.1"
+    assert sources[1].startswith("#workshop-grader t0ken check 02.1\nwk.check_exercise")
+    assert not any(session.MARKER_KEY in c.metadata for c in graded.cells[1:-1])
     shutil.rmtree(tmp_path, ignore_errors=True)

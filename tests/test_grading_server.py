@@ -317,6 +317,57 @@ def test_a_participant_cannot_keep_its_database_from_being_dropped(
     server.drop_participant(url)  # a second time: nothing left to do, no error
 
 
+def test_a_reset_removes_all_a_participant_made_and_loads_the_state_as_theirs(
+    server: GradingServer, private: Path
+) -> None:
+    """Between exercises: tables, schemas, types, role and database settings, a held session
+    and a dropped public schema are all undone; the dump's tables then belong to the role."""
+    key = server.create_participant("key")
+    url = server.create_participant("participant")
+    try:
+        query(key, "CREATE TABLE t (id serial PRIMARY KEY, note text DEFAULT '50%')")
+        query(key, "INSERT INTO t (note) VALUES ('kept'), (DEFAULT)")
+        dump = private / "state.sql"
+        server.dump(key.database or "", dump)
+        for sql in (
+            "CREATE TABLE junk (id int)",
+            "CREATE TYPE mood AS ENUM ('ok')",
+            "CREATE SCHEMA evil",
+            "CREATE TABLE evil.t (id int)",
+            "DROP SCHEMA public CASCADE",
+            "ALTER ROLE CURRENT_USER SET search_path = evil, pg_catalog",
+            f'ALTER DATABASE "{url.database}" SET statement_timeout = 1',
+        ):
+            query(url, sql)
+        held = connect(url)
+        held.cursor().execute("BEGIN; LOCK TABLE evil.t")
+        server.reset_participant(url, dump)
+        assert held.closed or _is_dead(held)
+        rows = query(
+            url,
+            "SELECT schemaname || '.' || tablename, tableowner = current_user FROM pg_tables "
+            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+        )
+        assert rows == [("public.t", True)]
+        assert query(url, "SELECT note FROM t ORDER BY id") == [("kept",), ("50%",)]
+        assert query(url, "SHOW search_path") == [('"$user", public',)]
+        assert query(url, "SELECT count(*) FROM pg_type WHERE typname = 'mood'") == [(0,)]
+        query(url, "INSERT INTO t (note) VALUES ('mine'); DROP TABLE t")  # theirs to change
+        server.reset_participant(url)
+        assert query(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
+    finally:
+        server.drop_participant(url)
+        server.drop_participant(key)
+
+
+def _is_dead(connection: psycopg2.extensions.connection) -> bool:
+    try:
+        connection.cursor().execute("SELECT 1")
+    except psycopg2.Error:
+        return True
+    return False
+
+
 def test_a_grant_on_a_database_does_not_keep_a_role_alive(server: GradingServer) -> None:
     """Another participant's GRANT CONNECT to the victim would make DROP ROLE fail."""
     attacker = server.create_participant("attacker")

@@ -33,7 +33,8 @@ from ipykernel.kernelbase import Kernel
 
 CONFIG_ENV = "WORKSHOP_GRADER_CONFIG"
 OUTPUT_LIMIT = 1_000_000  # characters relayed per cell; beyond that a note says it was cut
-START, CHECK = "start", "check"
+START, CHECK, SAVE, RESTORE = "start", "check", "save", "restore"
+MARKERS = (START, CHECK, SAVE, RESTORE)
 
 
 class GradingKernel(Kernel):
@@ -71,14 +72,22 @@ class GradingKernel(Kernel):
         cell_id: str | None = None,
     ) -> dict:
         marker = self._marker(code)
+        kind, argument = marker if marker is not None else ("", "")
+        box = self.sandboxed.sandbox if self.sandboxed else None
         try:
-            if marker is not None and marker[0] == START:
-                self.grading.start_lesson(marker[1])
-                self.prelude = self.grading.kernel_prelude(marker[1])
-                return self._relay(self.prelude)
-            if marker is not None and marker[0] == CHECK:
-                return self._check(marker[1])
-            return self._relay(code)
+            if kind == START:  # capturing the key: the lesson's first cell
+                self.grading.start_lesson(argument)
+            elif kind == RESTORE:  # grading: an exercise's starting state
+                self.grading.restore_state(argument, frozen=box)
+            elif kind == SAVE:  # capturing the key: the state before an exercise
+                self.grading.save_state(argument, frozen=box)
+                return self._ok()
+            elif kind == CHECK:
+                return self._check(argument)
+            else:
+                return self._relay(code)
+            self.prelude = self.grading.kernel_prelude()
+            return self._relay(self.prelude)
         except Exception as error:  # noqa: BLE001 - a grading failure is reported, never fatal
             return self._error("GradingError", f"{type(error).__name__}: {error}")
 
@@ -86,7 +95,7 @@ class GradingKernel(Kernel):
         """('start', lesson) or ('check', exercise) for a cell the trusted side marked."""
         parts = code.strip().split()
         if len(parts) == 4 and parts[0] == "#workshop-grader" and parts[1] == self.token:
-            if parts[2] in (START, CHECK):
+            if parts[2] in MARKERS:
                 return parts[2], parts[3]
         return None
 

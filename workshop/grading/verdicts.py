@@ -25,6 +25,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
 from workshop import checks, db
-from workshop.grading import revisions, sandbox
+from workshop.grading import revisions, sandbox, states
 from workshop.grading.step import MARK, RESULT
 from workshop.lessons import Lesson, _read_lesson
 
@@ -81,6 +82,7 @@ class Settings:
     database_url: str  # the submission's own role and database
     admin_url: str  # the grading server's superuser, for throwaway databases
     sandbox: dict[str, Any]  # keyword arguments of sandbox.Sandbox, paths as strings
+    states: Path  # the exercises' starting states: read when grading, written when capturing
 
     @classmethod
     def load(cls, config: dict) -> Settings:
@@ -92,6 +94,7 @@ class Settings:
             database_url=config["database_url"],
             admin_url=config["admin_url"],
             sandbox=config["sandbox"],
+            states=Path(config["states"]),
         )
 
     def dump(self) -> dict:
@@ -103,6 +106,7 @@ class Settings:
             "database_url": self.database_url,
             "admin_url": self.admin_url,
             "sandbox": self.sandbox,
+            "states": str(self.states),
         }
 
 
@@ -113,12 +117,12 @@ class Trusted:
         self.grading = grading
 
     def _run(self, *args: str, database: sa.URL | None = None) -> sandbox.Completed:
-        """``python -m workshop.grading.step ARGS`` in a fresh sandbox; then defuse what it left."""
+        """One step (``workshop.grading.step ARGS``) in a fresh sandboxed process; then defuse
+        what it left."""
         env = self.grading.sandbox_env()
         if database is not None:
             env["WORKSHOP_STEP_DATABASE"] = database.render_as_string(hide_password=False)
-        argv = [sys.executable, "-m", "workshop.grading.step", *args]
-        done = self.grading.new_sandbox().run(argv, env=env, timeout=self.grading.cell_timeout)
+        done = self.grading.stepper.run(list(args), env, timeout=self.grading.cell_timeout)
         defuse(self.grading.root)  # what the step left is read by trusted code next
         return done
 
@@ -171,6 +175,85 @@ class Trusted:
             return None
 
 
+class Stepper:
+    """Where a submission's steps run: a warm sandboxed server that forks one child per step.
+
+    The server (``python -I -m workshop.grading.step --serve``, the untrusted side) has imported
+    Alembic, SQLAlchemy and the kit before any step, so each step costs a fork, not a Python
+    start. What makes each step as fresh as its own process: the child is forked from a server
+    that never ran participant code, and after every reply this trusted side checks that the
+    sandbox holds nothing but the server (and bwrap's init), killing the whole sandbox otherwise.
+    A server that died, hung or lied about its state is replaced at the next step.
+    """
+
+    def __init__(self, grading: Grading) -> None:
+        self.grading = grading
+        self.box: sandbox.Sandbox | None = None
+        self.process: subprocess.Popen | None = None
+
+    def _start(self) -> None:
+        self.box = self.grading.new_sandbox()
+        argv = [sys.executable, "-I", "-m", "workshop.grading.step", "--serve"]
+        if self.box.isolated:
+            argv.append("--own-namespace")
+        self.process = self.box.popen(
+            argv, self.grading.sandbox_env(), cwd=self.grading.root,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def run(self, argv: list[str], env: dict[str, str], *, timeout: float) -> sandbox.Completed:
+        """Run one step; its outcome as :class:`sandbox.Completed` (``limit`` when one hit)."""
+        if self.process is None or self.process.poll() is not None:
+            self.stop()
+            self._start()
+        assert self.process is not None and self.process.stdin and self.process.stdout
+        request = {"argv": argv, "env": env, "cwd": str(self.grading.root)}
+        reply: dict | None = None
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+            line = _read_line(self.process.stdout, timeout)
+            reply = json.loads(line) if line else None
+        except (OSError, ValueError):
+            reply = None
+        if reply is None or not self.box or self.box.members() > self.box.own_processes:
+            timed_out = reply is None and self.process.poll() is None
+            self.stop()  # hung, dead, or something of the step's is still running
+            if reply is None:
+                limit = f"timed out after {timeout:g} s" if timed_out else "the step's server died"
+                return sandbox.Completed(argv, -9, "", "", limit)
+        code, stdout, stderr = reply["returncode"], reply["stdout"], reply["stderr"]
+        return sandbox.Completed(argv, code, stdout, stderr, sandbox.limit_hit(code, stderr, None))
+
+    def stop(self) -> None:
+        if self.box is not None:
+            self.box.kill()
+        self.box = self.process = None
+
+
+def _read_line(stream: Any, timeout: float, limit: int = 8_000_000) -> bytes:
+    """One whole line from a pipe, or b"" when none came within ``timeout`` seconds.
+
+    Read in chunks against a deadline: a server that sends half a line and stops must not make
+    trusted code wait forever.
+    """
+    import selectors
+
+    deadline = time.monotonic() + timeout
+    data = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        while not data.endswith(b"\n") and len(data) < limit:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                return b""
+            chunk = os.read(stream.fileno(), 65536)
+            if not chunk:
+                return b""
+            data += chunk
+    return data if data.endswith(b"\n") else b""
+
+
 class SandboxedKernel:
     """The participant's IPython kernel, inside a sandbox, and a client to talk to it."""
 
@@ -199,8 +282,10 @@ class Grading:
         os.environ["WORKSHOP_ROOT"] = str(settings.root)
         sys.addaudithook(refuse_code_from(settings.root))
         self.runtime = Trusted(self)
+        self.stepper = Stepper(self)
         self.current_exercise = ""
         self._private: list[Path] = []
+        self._attached = None  # the grading server, for dumps and restores
 
     @classmethod
     def from_config(cls, config: dict) -> Grading:
@@ -282,17 +367,86 @@ class Grading:
         if item.start_revision is not None:
             self.runtime.step("upgrade", item.start_revision)
 
-    def kernel_prelude(self, lesson_id: str) -> str:
-        """What the participant's kernel runs instead of ``wk.start_lesson``: the same setup."""
+    def kernel_prelude(self) -> str:
+        """What the participant's kernel runs instead of ``wk.start_lesson``: the same setup.
+
+        Also after each restored state: a clean namespace, and connections made afresh (the
+        restore ended the old ones with the database they were connected to).
+        """
         return (
+            'get_ipython().run_line_magic("reset", "-f")\n'
             "import os\n"
             f"os.environ[{db.URL_ENV!r}] = {os.environ[db.URL_ENV]!r}\n"
             "import workshop as wk\n"
-            "from workshop import ipython as _wk_ipython\n"
+            "from workshop import db as _wk_db, ipython as _wk_ipython\n"
+            "_wk_db.dispose_engines()\n"
+            "try:\n"
+            "    from sql.connection import Connection as _wk_sql\n"
+            "    _wk_sql.connections.clear()\n"
+            "    del _wk_sql\n"
+            "except ImportError:\n"
+            "    pass\n"
             "_wk_ipython.prepare()\n"
             "_wk_ipython.connect_sql()\n"
-            "del _wk_ipython\n"
+            "del _wk_db, _wk_ipython\n"
         )
+
+    # --- exercises' starting states ---------------------------------------------------------
+
+    def save_state(self, exercise_id: str, *, frozen: sandbox.Sandbox | None) -> None:
+        """Capturing the key: save files and database as they are before this exercise."""
+        target = states.state_folder(self.settings.states, exercise_id)
+        with self._frozen(frozen):
+            defuse(self.root)
+            target.mkdir(parents=True)
+            states.save_files(self.root, target / "files")
+            url = sa.make_url(os.environ[db.URL_ENV])
+            sqlite = None
+            if url.get_backend_name() == "sqlite":
+                sqlite = str(Path(url.database or "").relative_to(self.root))
+            else:
+                self._server().dump(url.database or "", target / states.DUMP_FILE)
+            states.write_meta(target, exercise_id.split(".")[0], sqlite)
+
+    def restore_state(self, exercise_id: str, *, frozen: sandbox.Sandbox | None) -> None:
+        """Grading: files and database exactly as the key had them before this exercise."""
+        state = states.state_folder(self.settings.states, exercise_id)
+        meta = states.read_meta(state)
+        self.current_exercise = exercise_id
+        with self._frozen(frozen):
+            defuse(self.root)
+            _empty_work_folder(self.root)
+            for relative in states.saved_files(state):
+                _copy_in(state / "files" / relative, self.root, relative)
+            os.environ[db.URL_ENV] = self.settings.database_url
+            if meta["sqlite"] is not None:
+                os.environ[db.URL_ENV] = f"sqlite:///{self.root / meta['sqlite']}"
+            db.dispose_engines()
+            dump = state / states.DUMP_FILE
+            participant = sa.make_url(self.settings.database_url)
+            self._server().reset_participant(participant, dump if dump.is_file() else None)
+            self.new_sandbox().prepare(self.root)
+
+    def _server(self):  # noqa: ANN202 - GradingServer, imported late (it pulls in pgserver)
+        from workshop.grading.server import GradingServer
+
+        if self._attached is None:
+            self._attached = GradingServer.attached(sa.make_url(self.settings.admin_url))
+        return self._attached
+
+    @contextlib.contextmanager
+    def _frozen(self, box: sandbox.Sandbox | None) -> Iterator[None]:
+        """Nothing of the participant's runs meanwhile: frozen, or killed if it cannot be."""
+        if box is not None:
+            try:
+                box.freeze()
+            except sandbox.SandboxError:
+                box.kill()
+        try:
+            yield
+        finally:
+            if box is not None:
+                box.thaw()
 
     # --- checks ---------------------------------------------------------------------------
 
@@ -328,22 +482,19 @@ class Grading:
     def check(self, exercise_id: str, *, frozen: sandbox.Sandbox | None) -> checks.Verdict:
         """The verdict, from trusted code, with the participant's processes stopped meanwhile."""
         self.current_exercise = exercise_id
-        if frozen is not None:
+        with self._frozen(frozen):
             try:
-                frozen.freeze()
-            except sandbox.SandboxError:
-                frozen.kill()  # what cannot be stopped must not run beside the check
-        try:
-            defuse(self.root)
-            with checks.using(self.runtime):
-                return checks.run_check(exercise_id)
-        finally:
-            db.dispose_engines()
-            if frozen is not None:
-                frozen.thaw()
+                defuse(self.root)
+                with checks.using(self.runtime):
+                    return checks.run_check(exercise_id)
+            finally:
+                db.dispose_engines()
 
     def close(self) -> None:
+        self.stepper.stop()
         db.dispose_engines()
+        if self._attached is not None:
+            self._attached.detach()
         for folder in self._private:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -374,7 +525,13 @@ def refuse_code_from(root: Path) -> Callable[[str, tuple], None]:
 
 
 def make_sandbox(options: dict[str, Any]) -> sandbox.Sandbox:
-    """A sandbox of the submission, from the JSON options the runner wrote (same user for all)."""
+    """A sandbox of the submission, from the JSON options the runner wrote (same user for all).
+
+    ``sandboxed: false`` (``--no-sandbox``) gives :class:`sandbox.Unsandboxed`: the same grading,
+    with the participant's code run as the grader's own user.
+    """
+    if not options.get("sandboxed", True):
+        return sandbox.Unsandboxed(Path(options["workdir"]), home=Path(options["home"]))
     return sandbox.Sandbox(
         Path(options["workdir"]),
         home=Path(options["home"]),
@@ -418,6 +575,26 @@ def defuse(root: Path) -> None:
             if stat.S_ISSOCK(mode) and here == kernel_sockets:
                 continue
             path.unlink()
+
+
+def _empty_work_folder(root: Path) -> None:
+    """Remove everything from the work folder but the kernel's sockets (links already defused)."""
+    for entry in root.iterdir():
+        inner = list(entry.iterdir()) if entry.name == ".workshop" and entry.is_dir() else None
+        if inner is None:
+            _remove(entry)
+            continue
+        for item in inner:
+            if item.name != "kernel":
+                _remove(item)
+    (root / "notebooks").mkdir()
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def _copy_in(source: Path, root: Path, relative: Path) -> None:
