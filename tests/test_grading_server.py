@@ -449,3 +449,27 @@ def test_start_fails_loudly_and_cleans_up_if_the_lock_does_not_take(
     with pytest.raises(WorkshopError, match="without a password"):
         broken.start()
     assert not broken.data.exists() and not broken.socket_dir.exists()
+
+
+def test_the_checks_sessions_ignore_what_a_participant_set_on_their_role(
+    server: GradingServer,
+) -> None:
+    """A participant may ALTER ROLE their own settings (a search_path that puts their operators
+    before pg_catalog's, a timeout); the trusted checks' connection options outrank them."""
+    from workshop.grading.verdicts import CHECK_OPTIONS
+
+    url = server.create_participant("planter")
+    try:
+        query(url, "CREATE SCHEMA evil")
+        query(url, "ALTER ROLE CURRENT_USER SET search_path = evil, pg_catalog, public")
+        query(url, "ALTER ROLE CURRENT_USER SET statement_timeout = 1")
+        assert query(url, "SHOW search_path") == [("evil, pg_catalog, public",)]
+        checked = sa.create_engine(url.update_query_dict({"options": CHECK_OPTIONS}))
+        try:
+            with checked.connect() as conn:  # as the checks' engine connects (db.engine)
+                assert conn.exec_driver_sql("SHOW search_path").scalar() == "public"
+                assert conn.exec_driver_sql("SELECT count(*) FROM pg_sleep(0.05)").scalar() == 1
+        finally:
+            checked.dispose()
+    finally:
+        server.drop_participant(url)

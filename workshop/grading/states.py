@@ -58,14 +58,7 @@ def digest(root: Path | None = None) -> str:
         hasher.update(name.encode() + b"\0")
     files = [root / name for name in SOURCE_FILES if (root / name).is_file()]
     for folder in SOURCES:
-        files += sorted(
-            path
-            for path in (root / folder).rglob("*")
-            if path.is_file()
-            and "__pycache__" not in path.parts
-            and ".ipynb_checkpoints" not in path.parts
-            and not (folder == "migrations" and path.parent.name == "versions")
-        )
+        files += sorted(path for path in (root / folder).rglob("*") if _source(root, path))
     for path in files:
         hasher.update(str(path.relative_to(root)).encode() + b"\0")
         hasher.update(hashlib.sha256(path.read_bytes()).digest())

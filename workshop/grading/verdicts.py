@@ -41,6 +41,10 @@ from workshop.grading import revisions, sandbox, states
 from workshop.grading.step import MARK, RESULT
 from workshop.lessons import Lesson, _read_lesson
 
+CHECK_OPTIONS = (
+    "-c search_path=public -c statement_timeout=0 -c lock_timeout=30s "
+    "-c idle_in_transaction_session_timeout=0 -c default_transaction_read_only=off"
+)
 _KIND = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,60}$")
 
 
@@ -278,7 +282,8 @@ class Grading:
         self.settings = settings
         self.root = settings.root
         self.cell_timeout = settings.cell_timeout
-        os.environ[db.URL_ENV] = settings.database_url
+        self.participant_url = ""
+        self.use_database(settings.database_url)
         os.environ["WORKSHOP_ROOT"] = str(settings.root)
         sys.addaudithook(refuse_code_from(settings.root))
         self.runtime = Trusted(self)
@@ -291,6 +296,21 @@ class Grading:
     def from_config(cls, config: dict) -> Grading:
         return cls(Settings.load(config))
 
+    def use_database(self, url: str) -> None:
+        """Point the sandboxes at ``url``, and this process's checks at it with their own options.
+
+        The checks read the participant's database as the participant's role, whose settings the
+        participant may have changed (``ALTER ROLE CURRENT_USER SET search_path = ...``, to put
+        their own operators before ``pg_catalog``'s). Options in the connection request outrank
+        role and database settings, so the checks' sessions get the defaults back.
+        """
+        self.participant_url = url
+        parsed = sa.make_url(url)
+        if parsed.get_backend_name() == "postgresql":
+            parsed = parsed.update_query_dict({"options": CHECK_OPTIONS})
+        os.environ[db.URL_ENV] = parsed.render_as_string(hide_password=False)
+        db.dispose_engines()
+
     # --- sandboxes ------------------------------------------------------------------------
 
     def new_sandbox(self) -> sandbox.Sandbox:
@@ -299,7 +319,7 @@ class Grading:
     def sandbox_env(self) -> dict[str, str]:
         return {
             "WORKSHOP_ROOT": str(self.root),
-            db.URL_ENV: os.environ[db.URL_ENV],
+            db.URL_ENV: self.participant_url,
             "PYTHONDONTWRITEBYTECODE": "1",
             "JUPYTERHUB_USER": "graded",
         }
@@ -356,9 +376,9 @@ class Grading:
         if item.database == "sqlite":
             target = real_folder(self.root, ".workshop") / f"lesson-{item.id}.sqlite"
             target.unlink(missing_ok=True)
-            os.environ[db.URL_ENV] = f"sqlite:///{target}"
+            self.use_database(f"sqlite:///{target}")
         else:
-            os.environ[db.URL_ENV] = self.settings.database_url
+            self.use_database(self.settings.database_url)
         db.dispose_engines()
         from workshop.lessons import empty_database
 
@@ -376,7 +396,7 @@ class Grading:
         return (
             'get_ipython().run_line_magic("reset", "-f")\n'
             "import os\n"
-            f"os.environ[{db.URL_ENV!r}] = {os.environ[db.URL_ENV]!r}\n"
+            f"os.environ[{db.URL_ENV!r}] = {self.participant_url!r}\n"
             "import workshop as wk\n"
             "from workshop import db as _wk_db, ipython as _wk_ipython\n"
             "_wk_db.dispose_engines()\n"
@@ -400,7 +420,7 @@ class Grading:
             defuse(self.root)
             target.mkdir(parents=True)
             states.save_files(self.root, target / "files")
-            url = sa.make_url(os.environ[db.URL_ENV])
+            url = sa.make_url(self.participant_url)
             sqlite = None
             if url.get_backend_name() == "sqlite":
                 sqlite = str(Path(url.database or "").relative_to(self.root))
@@ -418,10 +438,10 @@ class Grading:
             _empty_work_folder(self.root)
             for relative in states.saved_files(state):
                 _copy_in(state / "files" / relative, self.root, relative)
-            os.environ[db.URL_ENV] = self.settings.database_url
             if meta["sqlite"] is not None:
-                os.environ[db.URL_ENV] = f"sqlite:///{self.root / meta['sqlite']}"
-            db.dispose_engines()
+                self.use_database(f"sqlite:///{self.root / meta['sqlite']}")
+            else:
+                self.use_database(self.settings.database_url)
             dump = state / states.DUMP_FILE
             participant = sa.make_url(self.settings.database_url)
             self._server().reset_participant(participant, dump if dump.is_file() else None)
