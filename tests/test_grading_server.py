@@ -451,6 +451,27 @@ def test_start_fails_loudly_and_cleans_up_if_the_lock_does_not_take(
     assert not broken.data.exists() and not broken.socket_dir.exists()
 
 
+def test_sealing_shuts_out_whoever_a_participant_invited(server: GradingServer) -> None:
+    """Two colluding submissions: one grants the other (and PUBLIC) CONNECT on its database, the
+    other holds a session there to write during the first one's check. Before each check the
+    grader seals the database: the grants are gone and the session ended."""
+    inviter = server.create_participant("inviter")
+    helper = server.create_participant("helper")
+    try:
+        for grantee in (f'"{helper.username}"', "PUBLIC"):
+            query(inviter, f'GRANT CONNECT ON DATABASE "{inviter.database}" TO {grantee}')
+        inside = connect(helper, dbname=inviter.database)
+        inside.cursor().execute("SELECT 1")
+        server.seal(inviter)
+        assert _is_dead(inside)
+        with pytest.raises(psycopg2.OperationalError, match="permission denied"):
+            connect(helper, dbname=inviter.database)
+        assert query(inviter, "SELECT 1") == [(1,)]  # the owner still gets in
+    finally:
+        server.drop_participant(helper)
+        server.drop_participant(inviter)
+
+
 def test_the_checks_sessions_ignore_what_a_participant_set_on_their_role(
     server: GradingServer,
 ) -> None:

@@ -382,6 +382,7 @@ class GradingServer:
         from :meth:`dump`, the key's) then runs with the participant's role, so they own what
         it makes, as if their own migrations had made it.
         """
+        self.seal(participant)
         name = participant.username or ""
         role = database = _quoted(name)
         engine = sa.create_engine(
@@ -404,6 +405,11 @@ class GradingServer:
                     f"ALTER DATABASE {database} WITH IS_TEMPLATE false ALLOW_CONNECTIONS true "
                     "CONNECTION LIMIT -1"
                 )
+                conn.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (name,),
+                ).all()  # anyone it invited in, too
                 conn.exec_driver_sql(f"DROP OWNED BY {role}")
                 conn.exec_driver_sql(
                     "CREATE SCHEMA IF NOT EXISTS public AUTHORIZATION pg_database_owner"
@@ -417,6 +423,33 @@ class GradingServer:
                     conn.exec_driver_sql("RESET ROLE")
         finally:
             engine.dispose()
+
+    def seal(self, participant: sa.URL) -> None:
+        """Make the participant's database theirs alone again: what they granted others on it
+        (``GRANT CONNECT ... TO`` another participant's role, or ``TO PUBLIC``) is revoked, and
+        other roles' sessions in it are ended.
+
+        Run by trusted code before each check, while the participant's processes are frozen: so
+        no other submission, invited in by this one, writes into it while the check reads.
+        """
+        name = participant.username or ""
+        database = _quoted(name)
+        with self._admin_connect() as conn:
+            grantees = conn.exec_driver_sql(
+                "SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
+                "ELSE quote_ident(pg_get_userbyid(a.grantee)) END "
+                "FROM pg_database d, aclexplode(d.datacl) a "
+                "WHERE d.datname = %s AND a.grantee <> d.datdba",
+                (name,),
+            ).scalars()
+            for grantee in list(grantees):
+                conn.exec_driver_sql(f"REVOKE ALL ON DATABASE {database} FROM {grantee}")
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(a.pid, 5000) FROM pg_stat_activity a "
+                "JOIN pg_roles r ON r.rolname = a.usename "
+                "WHERE a.datname = %s AND a.usename <> %s AND NOT r.rolsuper",
+                (name, name),
+            ).all()
 
     def dump(self, database: str, target: Path) -> None:
         """Schema and rows of ``database`` as SQL statements, no owners or grants (trusted).

@@ -505,6 +505,7 @@ class Grading:
         with self._frozen(frozen):
             try:
                 defuse(self.root)
+                self._server().seal(sa.make_url(self.settings.database_url))
                 with checks.using(self.runtime):
                     return checks.run_check(exercise_id)
             finally:
