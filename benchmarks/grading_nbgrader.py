@@ -28,8 +28,10 @@ kit's Python (a kernelspec in a private ``JUPYTER_PATH``), on a copy of the proj
 folder). One ``nbgrader autograde`` grades the whole class, one submission after the other on
 that one project and database, as nbgrader is used; each lesson's ``start_lesson`` resets both.
 Only ``nbgrader autograde`` is timed; the course's setup and ``generate_assignment`` are printed
-apart. ``workshop grade`` starts its grading server inside its timed run, so the comparison
-favours nbgrader by that start (about a second a run).
+apart, and so is a warm-up ``workshop grade`` of one lesson: the kit captures each exercise's
+starting state from the key once per kit version, which is its counterpart of
+``generate_assignment``. ``workshop grade`` starts its grading server inside its timed run, so
+the comparison favours nbgrader by that start (about a second a run).
 
 Wall-clock figures on a shared machine are noisy, which is why this is a benchmark to read, not a
 test that asserts. :func:`make_class` is what the benchmark smoke test runs.
@@ -135,6 +137,7 @@ class Setup(NamedTuple):
     """Where :func:`make_class` put everything, and what it contains."""
 
     kit_class: Path  # one folder per submission, as ``workshop grade`` takes them
+    warm_up: Path  # one submission of one lesson, graded untimed first
     course: Path  # nbgrader's course root: source/, submitted/, nbgrader_config.py
     project: Path  # the copy of the project that nbgrader's kernels work in (WORKSHOP_ROOT)
     jupyter: Path  # private JUPYTER_PATH, with the kit's kernelspec
@@ -151,12 +154,14 @@ def make_class(folder: Path, count: int, notebooks: Sequence[str]) -> Setup:
 
     setup = Setup(
         kit_class=folder / "kit-class",
+        warm_up=folder / "kit-warm-up",
         course=folder / "course",
         project=folder / "project",
         jupyter=folder / "jupyter",
         students=[f"participant_{number:02d}" for number in range(count)],
         notebooks=list(notebooks),
     )
+    sample_class.write_submission(setup.warm_up / "warm_up", {}, setup.notebooks[:1])
     source = setup.course / "source" / ASSIGNMENT
     source.mkdir(parents=True)
     for name in setup.notebooks:
@@ -307,12 +312,12 @@ class KitRun(NamedTuple):
     other: dict[tuple[str, str], str]  # what was not passed: its status and detail
 
 
-def kit_grade(setup: Setup) -> KitRun:
-    """``workshop grade --jobs 1`` on the class, in the sandbox."""
+def kit_grade(setup: Setup, *, warm_up: bool = False) -> KitRun:
+    """``workshop grade --jobs 1`` on the class (or the warm-up class), in the sandbox."""
     from workshop.grading import runner
 
     start = time.perf_counter()
-    batch = runner.grade([setup.kit_class], jobs=1, progress=False)
+    batch = runner.grade([setup.warm_up if warm_up else setup.kit_class], jobs=1, progress=False)
     elapsed = time.perf_counter() - start
     for error in batch.grader_errors:
         print(f"workshop grade: grader error: {error}")
@@ -382,6 +387,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             database = time.perf_counter() - start
             env = nbgrader_env(setup, url)
             generate = nbgrader(python, setup, env, "generate_assignment", ASSIGNMENT, "--force")
+            warm_up = kit_grade(setup, warm_up=True).seconds
             kit_runs: list[KitRun] = []
             nbgrader_times: list[float] = []
             for _ in range(args.rounds):
@@ -391,7 +397,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 )
             nb_passed, nb_graded = nbgrader_passed(python, setup)
     kit_times = [run.seconds for run in kit_runs]
-    report(args, notebooks, (install, built, database, generate), kit_times, nbgrader_times)
+    setup_times = (install, built, database, generate, warm_up)
+    report(args, notebooks, setup_times, kit_times, nbgrader_times)
     kit = kit_runs[-1]
     print(f"passed, workshop grade:     {len(kit.passed)} of {kit.graded} exercises")
     print(f"passed, nbgrader autograde: {len(nb_passed)} of {nb_graded} exercises")
@@ -411,11 +418,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 def report(
     args: argparse.Namespace,
     notebooks: list[str],
-    setup_times: tuple[float, float, float, float],
+    setup_times: tuple[float, float, float, float, float],
     kit_times: list[float],
     nbgrader_times: list[float],
 ) -> None:
-    install, built, database, generate = setup_times
+    install, built, database, generate, warm_up = setup_times
     count = args.count
     first, last = notebooks[0][:2], notebooks[-1][:2]
     print(
@@ -424,7 +431,8 @@ def report(
     )
     print(
         f"setup (not timed): nbgrader venv {install:.1f} s, class and course {built:.1f} s, "
-        f"database {database:.1f} s, nbgrader generate_assignment {generate:.1f} s"
+        f"database {database:.1f} s, nbgrader generate_assignment {generate:.1f} s, "
+        f"workshop grade warm-up {warm_up:.1f} s"
     )
     for number, (kit, other) in enumerate(zip(kit_times, nbgrader_times, strict=True), 1):
         print(f"round {number}: workshop grade {kit:.1f} s, nbgrader autograde {other:.1f} s")

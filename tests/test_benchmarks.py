@@ -58,6 +58,7 @@ def test_the_nbgrader_benchmark_builds_its_course(tmp_path: Path, monkeypatch, c
     setup = bench.make_class(tmp_path, 1, [lesson])
     (student,) = setup.students
     assert (setup.kit_class / student / "notebooks" / lesson).is_file()
+    assert [p.name for p in setup.warm_up.glob("*/notebooks/*")] == [lesson]
     source = setup.course / "source" / bench.ASSIGNMENT / lesson
     submitted = setup.course / "submitted" / student / bench.ASSIGNMENT / lesson
     shapes = []
