@@ -7,8 +7,10 @@ same notebooks", and a ratio measured in two runs on a shared machine says littl
 generated submissions (default 2, each handing in every lesson, solved) with both tools,
 alternated R times (default 1): ``workshop grade --jobs 1`` (``runner.grade``, in the sandbox),
 then ``nbgrader autograde``, then again. Both run one submission at a time, so the figures are
-per submission, sequential. It prints seconds per submission for each tool, their ratio, and how
-many exercises each graded as passed: they should agree, and when they do not, it says so.
+per submission, sequential. Each round also times ``workshop grade`` as it runs by default, on
+every core (submissions side by side, and a submission's exercises split over the cores left).
+It prints seconds per submission for each tool, their ratio, and how many exercises each
+graded as passed: they should agree, and when they do not, it says so.
 
 nbgrader runs from a virtual environment of its own (:data:`NBGRADER`, pinned), made on first use
 in ``.workshop/bench-nbgrader-venv/`` (git-ignored), so that it never changes the kit's. Its
@@ -312,12 +314,13 @@ class KitRun(NamedTuple):
     other: dict[tuple[str, str], str]  # what was not passed: its status and detail
 
 
-def kit_grade(setup: Setup, *, warm_up: bool = False) -> KitRun:
-    """``workshop grade --jobs 1`` on the class (or the warm-up class), in the sandbox."""
+def kit_grade(setup: Setup, *, warm_up: bool = False, jobs: int | None = 1) -> KitRun:
+    """``workshop grade --jobs 1`` on the class (or the warm-up class), in the sandbox;
+    ``jobs=None``: as ``workshop grade`` runs by default, on every core."""
     from workshop.grading import runner
 
     start = time.perf_counter()
-    batch = runner.grade([setup.warm_up if warm_up else setup.kit_class], jobs=1, progress=False)
+    batch = runner.grade([setup.warm_up if warm_up else setup.kit_class], jobs=jobs, progress=False)
     elapsed = time.perf_counter() - start
     for error in batch.grader_errors:
         print(f"workshop grade: grader error: {error}")
@@ -389,9 +392,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             generate = nbgrader(python, setup, env, "generate_assignment", ASSIGNMENT, "--force")
             warm_up = kit_grade(setup, warm_up=True).seconds
             kit_runs: list[KitRun] = []
+            every_core: list[float] = []
             nbgrader_times: list[float] = []
             for _ in range(args.rounds):
                 kit_runs.append(kit_grade(setup))
+                every_core.append(kit_grade(setup, jobs=None).seconds)
                 nbgrader_times.append(
                     nbgrader(python, setup, env, "autograde", ASSIGNMENT, "--force")
                 )
@@ -399,6 +404,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     kit_times = [run.seconds for run in kit_runs]
     setup_times = (install, built, database, generate, warm_up)
     report(args, notebooks, setup_times, kit_times, nbgrader_times)
+    cores, other = os.cpu_count() or 1, min(nbgrader_times)
+    best = min(every_core)
+    print(
+        f"workshop grade (default, {cores} cores): {best / args.count:.2f} s per submission: "
+        f"{other / best:.2f}x faster than nbgrader autograde"
+    )
     kit = kit_runs[-1]
     print(f"passed, workshop grade:     {len(kit.passed)} of {kit.graded} exercises")
     print(f"passed, nbgrader autograde: {len(nb_passed)} of {nb_graded} exercises")

@@ -24,6 +24,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -57,6 +58,10 @@ class GradingKernel(Kernel):
         self.grading = verdicts.Grading.from_config(config)
         self.sandboxed: verdicts.SandboxedKernel | None = None
         self.prelude = ""  # what the lesson's start cell ran in the participant's kernel
+        # Both take a second or so to start: start them while nbval sends the first cells.
+        self._early = ThreadPoolExecutor(2, thread_name_prefix="warm-up")
+        self._starting: Future | None = self._early.submit(self.grading.start_kernel)
+        self._early.submit(self.grading.stepper.warm)
 
     # --- the cells ------------------------------------------------------------------------
 
@@ -159,6 +164,12 @@ class GradingKernel(Kernel):
         A cell that crashed or hung ended the last kernel; the cells after it still deserve to
         run, as they would after the participant restarted their kernel and ran the first cell.
         """
+        if self._starting is not None:
+            starting, self._starting = self._starting, None
+            try:
+                self.sandboxed = starting.result()
+            except Exception:  # noqa: BLE001 - started again below, where a failure is reported
+                self.sandboxed = None
         if self.sandboxed is not None and self.sandboxed.alive():
             return
         self.sandboxed = self.grading.start_kernel()
@@ -194,6 +205,9 @@ class GradingKernel(Kernel):
         return {"status": "error", "execution_count": self.execution_count, **content}
 
     def do_shutdown(self, restart: bool) -> dict:
+        self._early.shutdown(wait=True)
+        if self._starting is not None:
+            self._ensure_kernel("")
         if self.sandboxed is not None:
             self.sandboxed.stop()
         self.grading.close()

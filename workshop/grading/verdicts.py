@@ -25,6 +25,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -194,6 +195,7 @@ class Stepper:
         self.grading = grading
         self.box: sandbox.Sandbox | None = None
         self.process: subprocess.Popen | None = None
+        self._lock = threading.Lock()  # warmed up in a thread while the first cells run
 
     def _start(self) -> None:
         self.box = self.grading.new_sandbox()
@@ -205,8 +207,18 @@ class Stepper:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
 
+    def warm(self) -> None:
+        """Start the server ahead of the first step (it imports for about half a second)."""
+        with self._lock:
+            if self.process is None:
+                self._start()
+
     def run(self, argv: list[str], env: dict[str, str], *, timeout: float) -> sandbox.Completed:
         """Run one step; its outcome as :class:`sandbox.Completed` (``limit`` when one hit)."""
+        with self._lock:
+            return self._run(argv, env, timeout)
+
+    def _run(self, argv: list[str], env: dict[str, str], timeout: float) -> sandbox.Completed:
         if self.process is None or self.process.poll() is not None:
             self.stop()
             self._start()
