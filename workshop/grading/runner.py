@@ -382,7 +382,7 @@ def grade(
     try:
         with GradingServer(workdir / "server") as server:
             found = prepare_states(
-                server, workdir, timeout=timeout, jobs=os.cpu_count() or 1, sandboxed=sandboxed,
+                server, workdir, timeout=timeout, jobs=jobs, sandboxed=sandboxed,
                 progress=progress,
             )  # fmt: skip
             # Cores left over when there are fewer submissions than cores grade parts of one.

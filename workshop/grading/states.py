@@ -34,6 +34,7 @@ import secrets
 import shutil
 import stat
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -102,9 +103,22 @@ def publish(capture: Path, final: Path) -> None:
         if not final.is_dir():
             raise
         shutil.rmtree(capture, ignore_errors=True)
-    for older in final.parent.iterdir():  # states of earlier kit versions are never used again
-        if older != final and not older.name.startswith("."):
-            shutil.rmtree(older, ignore_errors=True)
+    prune(final)
+
+
+def prune(current: Path, age: float = 86400.0) -> None:
+    """Remove states of other kit versions, and captures that never finished, once a day old.
+
+    Not at once: a grading that started before the key changed may still be reading them.
+    """
+    now = time.time()
+    for other in current.parent.iterdir():
+        try:
+            old = now - other.stat().st_mtime > age
+        except OSError:
+            continue
+        if other != current and old:
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def state_folder(states: Path, exercise_id: str) -> Path:
