@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import http.client
 import json
 import os
 import signal
@@ -67,17 +69,45 @@ def tail(path: Path, lines: int = 30) -> str:
 
 @pytest.fixture
 def lab(project: Path, tmp_path: Path) -> Iterator[str]:
-    """`workshop lab` in the scratch project, as the README starts it. Yields its base URL."""
-    port = free_port()
-    log = tmp_path / "lab.log"
+    """`workshop lab` in the scratch project, as the README starts it. Yields its base URL.
+
+    The port is free when picked, but another process (a kernel of a test running beside this
+    one) may take it before the lab binds it. Jupyter would then quietly move to another port,
+    and this fixture would talk to whatever took it. So the lab may not move
+    (``port_retries=0``): it exits instead, and the fixture starts it again on a new port.
+    """
     env = dict(os.environ, **lab_settings(tmp_path / "jupyterlab"))
+    for _attempt in range(3):
+        port = free_port()
+        log = tmp_path / "lab.log"  # the last attempt's, which the tests read
+        process = _start_lab(project, port, log, env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            poll(functools.partial(_answers, process, base, log), 120, "JupyterLab did not answer")
+        except _PortTaken:
+            _stop(process)
+            continue
+        try:
+            yield base
+        finally:
+            _stop(process)
+        return
+    raise AssertionError(f"JupyterLab found no free port in 3 tries:\n{tail(log)}")
+
+
+class _PortTaken(Exception):
+    pass
+
+
+def _start_lab(project: Path, port: int, log: Path, env: dict[str, str]) -> subprocess.Popen:
     with log.open("w") as output:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [
                 str(BIN / "workshop"),
                 "lab",
                 "--no-browser",
                 f"--port={port}",
+                "--ServerApp.port_retries=0",
                 "--ip=127.0.0.1",
                 f"--IdentityProvider.token={TOKEN}",
             ],
@@ -88,22 +118,23 @@ def lab(project: Path, tmp_path: Path) -> Iterator[str]:
             start_new_session=True,
             env=env,
         )
-    base = f"http://127.0.0.1:{port}"
 
-    def answers() -> bool:
-        assert process.poll() is None, f"workshop lab exited:\n{tail(log)}"
-        try:
-            return get(f"{base}/api/status")[0] == 200
-        except OSError:
-            return False
 
+def _answers(process: subprocess.Popen, base: str, log: Path) -> bool:
+    if process.poll() is not None:
+        if "already in use" in tail(log, 200):
+            raise _PortTaken
+        raise AssertionError(f"workshop lab exited:\n{tail(log)}")
     try:
-        poll(answers, 120, "JupyterLab did not answer on /api/status")
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        return get(f"{base}/api/status")[0] == 200
+    except (OSError, http.client.HTTPException):
+        return False  # not listening yet (or, for a moment, someone else is)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -525,6 +525,36 @@ def test_freeze_stops_every_process_until_thaw(box: Sandbox) -> None:
     assert processes_with(marker) == []
 
 
+def test_freeze_stops_a_process_whose_main_thread_has_exited(box: Sandbox) -> None:
+    """A main thread that exits alone (the exit syscall, not exit_group) leaves a zombie leader
+    with live threads and no readable ns/pid: it must still be found, counted and stopped."""
+    code = """
+        import ctypes, os, threading, time
+        def count():
+            n = 0
+            while True:
+                n += 1
+                with open("beat.new", "w") as f:
+                    f.write(str(n))
+                os.replace("beat.new", "beat")
+                time.sleep(0.005)
+        threading.Thread(target=count).start()
+        time.sleep(0.2)
+        ctypes.CDLL(None).syscall(60, 0)  # SYS_exit on x86-64: this thread only
+    """
+    box.popen(["python", "-c", textwrap.dedent(code)])
+    beat = box.workdir / "beat"
+    wait_for(lambda: beat.exists() and int(beat.read_text() or 0) > 50, "the counter thread")
+    assert box.members() >= 2, "bwrap's init and the process with the zombie main thread"
+    box.freeze()
+    frozen = beat.read_text()
+    time.sleep(0.3)
+    assert beat.read_text() == frozen
+    box.thaw()
+    box.kill()
+    assert box._processes() == []
+
+
 def test_a_grader_that_is_not_root(tmp_path: Path) -> None:
     """bwrap then runs unprivileged, as the grader, in user namespaces, with nothing to stage.
 

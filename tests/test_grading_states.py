@@ -51,12 +51,15 @@ def test_a_state_holds_the_work_folders_files_but_not_notebooks_sockets_or_links
     (work / "notebooks" / "x.ipynb").write_text("{}")
     (work / "link.py").symlink_to("/etc/passwd")
     os.mkfifo(work / "pipe")
+    (work / ".workshop" / "lesson-02.sqlite").write_bytes(b"an earlier lesson's database")
     state = tmp_path / "state"
-    states.save_files(work, state / "files")
+    states.save_files(work, state / "files", work / ".workshop" / "lesson-09.sqlite")
     assert states.saved_files(state) == [
         Path(".workshop/lesson-09.sqlite"),
         Path("migrations/versions/0001_x.py"),
     ]
+    states.save_files(work, tmp_path / "postgres" / "files")  # the lesson has no SQLite file
+    assert states.saved_files(tmp_path / "postgres") == [Path("migrations/versions/0001_x.py")]
 
 
 def test_a_finished_capture_is_published_and_old_ones_go_only_after_a_day(tmp_path: Path) -> None:
@@ -78,3 +81,18 @@ def test_a_finished_capture_is_published_and_old_ones_go_only_after_a_day(tmp_pa
     again = states.new_capture(final)
     states.publish(again, final)  # another grader's identical capture won meanwhile
     assert not again.exists() and (final / "02.1").is_dir()
+
+
+def test_a_lessons_exercises_are_graded_in_one_part_in_order() -> None:
+    """14.2's starting state holds the key's answer to 14.1: it must never be in a sandbox while
+    14.1 is still being answered in another part of the same submission."""
+    from workshop.grading.runner import Exercise, split
+
+    lessons = [("00", 1), ("01", 1), ("02", 1), ("14", 2)]
+    exercises = [Exercise(lesson, f"{lesson}.{n}", [], []) for lesson, k in lessons
+                 for n in range(1, k + 1)]  # fmt: skip
+    for parts in range(1, 8):
+        runs = split(exercises, parts)
+        assert [e for run in runs for e in run] == exercises, "every exercise, once, in order"
+        assert len(runs) == min(parts, len(lessons)) and all(runs)
+        assert any([e.exercise_id for e in run][-2:] == ["14.1", "14.2"] for run in runs)

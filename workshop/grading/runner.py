@@ -131,15 +131,28 @@ def graded_notebook(exercises: list[Exercise], name: str) -> nbformat.NotebookNo
 
 
 def split(exercises: list[Exercise], parts: int) -> list[list[Exercise]]:
-    """``parts`` runs of consecutive exercises, as even as can be (none empty)."""
-    parts = max(1, min(parts, len(exercises)))
-    size, extra = divmod(len(exercises), parts)
-    runs, start = [], 0
-    for index in range(parts):
-        end = start + size + (1 if index < extra else 0)
-        runs.append(exercises[start:end])
-        start = end
-    return runs
+    """At most ``parts`` runs of consecutive exercises, as even as whole lessons allow.
+
+    A lesson's exercises stay together and in order: a later exercise's starting state holds
+    the key's answer to the earlier one, so it must never be in a sandbox while the earlier one
+    is still being answered.
+    """
+    lessons: list[list[Exercise]] = []
+    for exercise in exercises:
+        if lessons and lessons[-1][0].lesson == exercise.lesson:
+            lessons[-1].append(exercise)
+        else:
+            lessons.append([exercise])
+    if parts >= len(lessons):
+        return lessons
+    parts = max(1, parts)
+    runs: list[list[Exercise]] = [[] for _ in range(parts)]
+    before = 0
+    for group in lessons:
+        middle = before + len(group) / 2
+        runs[min(parts - 1, int(middle * parts / len(exercises)))].extend(group)
+        before += len(group)
+    return [run for run in runs if run]
 
 
 # --- running it ----------------------------------------------------------------------------

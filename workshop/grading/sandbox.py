@@ -473,7 +473,7 @@ class Unsandboxed(Sandbox):
         **kwargs: object,
     ) -> subprocess.Popen:
         process = subprocess.Popen(
-            list(argv),
+            [sys.executable, "-I", "-S", "-c", DIE_WITH_PARENT, *argv],
             env=self._environment(env),
             cwd=cwd or self.workdir,
             start_new_session=True,
@@ -520,22 +520,44 @@ class Unsandboxed(Sandbox):
                     os.killpg(process.pid, signum)
 
 
+# Without a sandbox, nothing kills a command when the grader ends: nbval stops the grading kernel
+# with SIGKILL, so the participant's kernel would live on as the grader's user. This asks Linux to
+# kill the command when the thread that started it ends (PR_SET_PDEATHSIG), then runs it.
+DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys; "
+    "ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0); "
+    "os.execvp(sys.argv[1], sys.argv[1:]) if os.getppid() != 1 else sys.exit(137)"
+)
+
 # --- reading /proc ---------------------------------------------------------------------------
 
 
 def _members(*namespaces: int | None) -> list[int]:
-    """Every live pid (as the host sees it) in the given PID namespaces.
+    """Every live process (its pid as the host sees it) in the given PID namespaces.
 
-    Zombies are left out: they run no code, and an orphaned one waits for the host's init to
-    reap it, which may take seconds.
+    A process counts while any of its threads lives. Its main thread may have exited (the leader
+    is then a zombie, with no readable ``ns/pid`` of its own) while other threads run on: such a
+    process is found through its threads and counts, or it would escape :meth:`Sandbox.freeze`.
+    Processes that are wholly zombies are left out: they run no code, and an orphaned one waits
+    for the host's init to reap it, which may take seconds.
     """
     wanted = {ns for ns in namespaces if ns is not None} - _own_namespaces()  # never the host's
     found = []
     for entry in os.scandir("/proc") if wanted else ():
-        with contextlib.suppress(OSError):  # gone, or not ours to look at
-            if entry.name.isdigit() and os.stat(f"{entry.path}/ns/pid").st_ino in wanted:
-                found.append(int(entry.name))
+        if entry.name.isdigit() and _namespace(int(entry.name)) in wanted:
+            found.append(int(entry.name))
     return [pid for pid in found if _state(pid) not in "ZX"]
+
+
+def _namespace(pid: int) -> int | None:
+    """The PID namespace of a process, from its main thread or, when that has exited, another."""
+    with contextlib.suppress(OSError):
+        return os.stat(f"/proc/{pid}/ns/pid").st_ino
+    with contextlib.suppress(OSError):
+        for task in os.scandir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError):
+                return os.stat(f"{task.path}/ns/pid").st_ino
+    return None
 
 
 def _own_namespaces() -> set[int]:
@@ -548,12 +570,27 @@ def _own_namespaces() -> set[int]:
 
 
 def _state(pid: int) -> str:
-    """The process's state letter (R, S, D, T...), or X when it is gone."""
+    """The process's state letter (R, S, D, T...), or X when it is gone.
+
+    Taken over all its threads: a process runs while any thread runs, so a zombie main thread
+    with live threads behind it reads as that running thread's state, not as Z.
+    """
+    letters = []
     try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
+        tasks = list(os.scandir(f"/proc/{pid}/task"))
+    except OSError:
         return "X"
+    for task in tasks:
+        try:
+            with open(f"{task.path}/stat") as stat:
+                letters.append(stat.read().rpartition(")")[2].split()[0])
+        except (OSError, IndexError):
+            continue
+    for group in ("RDS", "tT", "Z"):  # running first: one running thread makes it run
+        for letter in letters:
+            if letter in group or (group == "RDS" and letter not in "tTZXx"):
+                return letter
+    return "X"
 
 
 def _signal(pid: int, signum: int) -> None:

@@ -192,7 +192,9 @@ def run(
         admin_url=admin_url.render_as_string(hide_password=False),
         sandbox=options,
         states=states,
+        scratch=trusted / "scratch",
     )
+    settings.scratch.mkdir(mode=0o700)
     config = trusted / "grader.json"
     verdicts.write_config(config, settings)
     junit = trusted / "nbval.xml"

@@ -41,7 +41,7 @@ from pathlib import Path
 from workshop import paths
 
 STORE = "grading-states"
-FORMAT = 2  # raise when what a state holds, or how it is captured, changes
+FORMAT = 3  # raise when what a state holds, or how it is captured, changes
 EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
 # What the states are made from: the key, the kit's code and the project's files.
 SOURCES = ("solutions", "workshop", "migrations", "products", "todo", "migration_tests")
@@ -127,11 +127,13 @@ def state_folder(states: Path, exercise_id: str) -> Path:
     return states / exercise_id
 
 
-def save_files(root: Path, target: Path) -> None:
+def save_files(root: Path, target: Path, database: Path | None = None) -> None:
     """Copy every regular file of the work folder (but ``NOT_SAVED``) into ``target``.
 
-    Run by trusted code while the sandbox is frozen and after its links were removed; links
-    are skipped anyway, never followed.
+    Of the kit's own ``.workshop`` folder only ``database`` (the lesson's SQLite file) is kept:
+    an earlier lesson's database, left by a capture that ran several lessons, is no part of this
+    exercise's state. Run by trusted code while the sandbox is frozen and after its links were
+    removed; links are skipped anyway, never followed.
     """
     skipped = {root / name for name in NOT_SAVED}
     for parent, folders, files in os.walk(root):
@@ -139,6 +141,8 @@ def save_files(root: Path, target: Path) -> None:
         folders[:] = [name for name in folders if here / name not in skipped]
         for name in files:
             source = here / name
+            if source.parent == root / ".workshop" and source != database:
+                continue
             if not stat.S_ISREG(source.lstat().st_mode):
                 continue
             destination = target / source.relative_to(root)

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import nbformat
@@ -88,6 +89,7 @@ class Settings:
     admin_url: str  # the grading server's superuser, for throwaway databases
     sandbox: dict[str, Any]  # keyword arguments of sandbox.Sandbox, paths as strings
     states: Path  # the exercises' starting states: read when grading, written when capturing
+    scratch: Path  # trusted, private, removed with the submission: the key's files for checks
 
     @classmethod
     def load(cls, config: dict) -> Settings:
@@ -100,6 +102,7 @@ class Settings:
             admin_url=config["admin_url"],
             sandbox=config["sandbox"],
             states=Path(config["states"]),
+            scratch=Path(config["scratch"]),
         )
 
     def dump(self) -> dict:
@@ -112,6 +115,7 @@ class Settings:
             "admin_url": self.admin_url,
             "sandbox": self.sandbox,
             "states": str(self.states),
+            "scratch": str(self.scratch),
         }
 
 
@@ -270,6 +274,29 @@ def _read_line(stream: Any, timeout: float, limit: int = 8_000_000) -> bytes:
     return data if data.endswith(b"\n") else b""
 
 
+def _wait_until_ready(client: BlockingKernelClient, process: Any, timeout: float) -> None:
+    """Until the kernel answers a kernel_info request; RuntimeError if it exits or never does.
+
+    Not jupyter_client's ``wait_for_ready``: it calls a kernel dead when a heartbeat is late,
+    which a kernel still importing on a busy machine often is. Here the process itself says
+    whether it lives.
+    """
+    deadline = time.monotonic() + timeout
+    asked: set[str] = set()
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError("the participant's kernel exited while it started")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the participant's kernel did not start in {timeout:g} s")
+        asked.add(client.kernel_info())  # asked again each round, as jupyter_client does
+        try:
+            reply = client.get_shell_msg(timeout=1.0)
+        except Empty:
+            continue
+        if reply["parent_header"].get("msg_id") in asked:
+            return
+
+
 class SandboxedKernel:
     """The participant's IPython kernel, inside a sandbox, and a client to talk to it."""
 
@@ -353,10 +380,11 @@ class Grading:
         )  # fmt: skip
         client = BlockingKernelClient()
         client.load_connection_file(str(connection))
-        client.start_channels()
+        client.start_channels(hb=False)
         try:
-            client.wait_for_ready(timeout=60)
+            _wait_until_ready(client, process, timeout=60)
         except RuntimeError:
+            client.stop_channels()
             box.kill()
             raise
         return SandboxedKernel(box, process, client)
@@ -431,13 +459,14 @@ class Grading:
         with self._frozen(frozen):
             defuse(self.root)
             target.mkdir(parents=True)
-            states.save_files(self.root, target / "files")
             url = sa.make_url(self.participant_url)
             sqlite = None
             if url.get_backend_name() == "sqlite":
                 sqlite = str(Path(url.database or "").relative_to(self.root))
             else:
                 self._server().dump(url.database or "", target / states.DUMP_FILE)
+            database = self.root / sqlite if sqlite else None
+            states.save_files(self.root, target / "files", database)
             states.write_meta(target, exercise_id.split(".")[0], sqlite)
 
     def restore_state(self, exercise_id: str, *, frozen: sandbox.Sandbox | None) -> None:
@@ -505,7 +534,7 @@ class Grading:
                 text = body
         if text is None:
             raise LookupError(f"the answer key has no {relative} at {self.current_exercise}")
-        folder = Path(tempfile.mkdtemp(prefix="wk_key_"))
+        folder = Path(tempfile.mkdtemp(prefix="wk_key_", dir=self.settings.scratch))
         self._private.append(folder)
         target = folder / Path(relative).name
         target.write_text(text, encoding="utf-8")
@@ -613,7 +642,8 @@ def defuse(root: Path) -> None:
 def _empty_work_folder(root: Path) -> None:
     """Remove everything from the work folder but the kernel's sockets (links already defused)."""
     for entry in root.iterdir():
-        inner = list(entry.iterdir()) if entry.name == ".workshop" and entry.is_dir() else None
+        real_dir = entry.is_dir() and not entry.is_symlink()
+        inner = list(entry.iterdir()) if entry.name == ".workshop" and real_dir else None
         if inner is None:
             _remove(entry)
             continue
