@@ -25,6 +25,7 @@ the plain text is in no server log or statistics view.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import re
@@ -34,6 +35,7 @@ import subprocess
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -385,44 +387,30 @@ class GradingServer:
         self.seal(participant)
         name = participant.username or ""
         role = database = _quoted(name)
-        engine = sa.create_engine(
-            self.admin_url(name),
-            isolation_level="AUTOCOMMIT",
-            poolclass=sa.pool.NullPool,
-            connect_args={"options": _TRUSTED_OPTIONS},
-        )
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql(
-                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                    "WHERE (usename = %s OR datname = %s) AND pid <> pg_backend_pid()",
-                    (name, name),
-                ).all()
-                conn.exec_driver_sql(f"ALTER ROLE {role} RESET ALL")
-                conn.exec_driver_sql(f"ALTER ROLE {role} IN DATABASE {database} RESET ALL")
-                conn.exec_driver_sql(f"ALTER DATABASE {database} RESET ALL")
-                conn.exec_driver_sql(
-                    f"ALTER DATABASE {database} WITH IS_TEMPLATE false ALLOW_CONNECTIONS true "
-                    "CONNECTION LIMIT -1"
-                )
-                conn.exec_driver_sql(
-                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                    "WHERE datname = %s AND pid <> pg_backend_pid()",
-                    (name,),
-                ).all()  # anyone it invited in, too
-                conn.exec_driver_sql(f"DROP OWNED BY {role}")
-                conn.exec_driver_sql(
-                    "CREATE SCHEMA IF NOT EXISTS public AUTHORIZATION pg_database_owner"
-                )
-                conn.exec_driver_sql("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-                conn.exec_driver_sql(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {role}")
-                if dump is not None:
-                    conn.exec_driver_sql(f"SET ROLE {role}")
-                    with conn.connection.cursor() as cursor:  # no parameters: % is just %
-                        cursor.execute(_plain_sql(dump))
-                    conn.exec_driver_sql("RESET ROLE")
-        finally:
-            engine.dispose()
+        with self._connect_to(name) as conn:
+            conn.exec_driver_sql(  # theirs, and anyone's they invited in
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                "WHERE (usename = %s OR datname = %s) AND pid <> pg_backend_pid()",
+                (name, name),
+            ).all()
+            conn.exec_driver_sql(f"ALTER ROLE {role} RESET ALL")
+            conn.exec_driver_sql(f"ALTER ROLE {role} IN DATABASE {database} RESET ALL")
+            conn.exec_driver_sql(f"ALTER DATABASE {database} RESET ALL")
+            conn.exec_driver_sql(
+                f"ALTER DATABASE {database} WITH IS_TEMPLATE false ALLOW_CONNECTIONS true "
+                "CONNECTION LIMIT -1"
+            )
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(
+                "CREATE SCHEMA IF NOT EXISTS public AUTHORIZATION pg_database_owner"
+            )
+            conn.exec_driver_sql("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+            conn.exec_driver_sql(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {role}")
+            if dump is not None:
+                conn.exec_driver_sql(f"SET ROLE {role}")
+                with conn.connection.cursor() as cursor:  # no parameters: % is just %
+                    cursor.execute(_plain_sql(dump))
+                conn.exec_driver_sql("RESET ROLE")
 
     def seal(self, participant: sa.URL) -> None:
         """Make the participant's database theirs alone again: what they granted others on it
@@ -466,6 +454,12 @@ class GradingServer:
         PostgreSQL 15+ already withholds CREATE there; this also withholds USAGE, so only the
         owner (through pg_database_owner) and the superuser use it.
         """
+        with self._connect_to(database) as conn:
+            conn.exec_driver_sql("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+
+    @contextlib.contextmanager
+    def _connect_to(self, database: str) -> Iterator[sa.Connection]:
+        """One superuser session in a participant's database, closed afterwards."""
         engine = sa.create_engine(
             self.admin_url(database),
             isolation_level="AUTOCOMMIT",
@@ -474,7 +468,7 @@ class GradingServer:
         )
         try:
             with engine.connect() as conn:
-                conn.exec_driver_sql("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+                yield conn
         finally:
             engine.dispose()
 
