@@ -11,8 +11,10 @@ Trusted, outside the sandbox:
 - ``intake``: names and unpacking, regular files only, with limits;
 - ``session``: one submission: its work folder (no key), its trusted folder (graded notebooks,
   settings, nbval's JUnit file), nbval with the grading kernel;
-- ``kernel``: the kernel nbval talks to: relays ordinary cells to the sandboxed kernel, answers
-  start and check cells itself;
+- ``states``: each exercise's starting state (files and a database dump), captured once per kit
+  version by running the key, restored before each exercise;
+- ``kernel``: the kernel nbval talks to: relays exercise cells to the sandboxed kernel, answers
+  restore, check (and, capturing, start and save) cells itself;
 - ``verdicts``: the lesson checks, run by trusted code with the participant's processes stopped;
 - ``revisions``: revision files read as text, never imported;
 - ``sandbox``: bubblewrap, limits, freezing and killing a sandbox's processes;
@@ -22,5 +24,6 @@ Trusted, outside the sandbox:
 
 Untrusted, inside the sandbox:
 
-- ``step``: one ``upgrade``/``downgrade``/``stamp`` of the participant's revisions.
+- ``step``: one ``upgrade``/``downgrade``/``stamp`` of the participant's revisions, in a child
+  forked for it from a warm server that runs no participant code itself.
 """

@@ -2,16 +2,17 @@
 
 nbval compares a notebook's fresh outputs with the outputs stored in that same notebook. Run on a
 submission as it is, that would only prove the submission reproduces itself, and a participant
-could paste the expected output over wrong code. So the graded notebook is built from the
-**answer key** (``solutions/<lesson>.ipynb``, with the reference outputs) and only the
-participant's **exercise cells** are taken from the submission. The check cells, and their
-expected verdicts, are the key's. Outputs stored in a submission are never read.
+could paste the expected output over wrong code. So the graded notebook is built here: for each
+exercise, a restore cell (the key's starting state for it, see ``states``), the participant's
+**exercise cells** (their source only) and the key's check cell with the **key's** verdict as
+its expected output. Outputs stored in a submission are never read, and no teaching cell runs.
 
 Each submission is unpacked by ``intake`` (regular files only, with limits), then graded by
-``session``: its exercise cells run in a sandbox, its checks in trusted code (see the package's
-docstring), with a database and login role of its own on a grading server that grading starts
-for itself. Submissions run in parallel, one per core. ``sandboxed=False`` (``--no-sandbox``)
-runs the old way instead, everything in the participant's kernel, and says so in the report.
+``session``: its exercise cells run in a sandbox, its restores and checks in trusted code (see
+the package's docstring), with a database and login role of its own on a grading server that
+grading starts for itself. Submissions run in parallel, one per core, and a submission's lessons
+spread over the cores left. ``sandboxed=False`` (``--no-sandbox``) is the same grading without
+the sandbox, and the report says so.
 """
 
 from __future__ import annotations
@@ -232,8 +233,9 @@ def grade_one(
 ) -> list[Result]:
     """Grade every exercise of one submission, in ``parts`` runs side by side.
 
-    Each run has a work folder, a database and a login role of its own; exercises do not
-    depend on each other (each starts from the key's state), so they split freely.
+    Each run has a work folder, a database and a login role of its own. Exercises do not
+    depend on each other (each starts from the key's state), so lessons split freely across
+    runs (see :func:`split` for why a lesson's own exercises do not).
     """
     folder = Path(tempfile.mkdtemp(prefix="wk_", dir=workdir))
     handed_in = unpack(submission, folder / "submission")
