@@ -381,8 +381,110 @@ def test_creating_a_table_that_already_exists(project: Path, capsys) -> None:
         "is empty)."
     )
     assert "DROP TABLE account" in out and "remove this op.create_table" in out
+    assert "it is empty and no table refers to it, so dropping it loses nothing" in out
     assert commands.current_revisions() == ()
     assert tables() == {"account"}
+
+
+def test_a_table_with_rows_in_the_way_is_never_advised_dropped(project: Path, capsys) -> None:
+    """The advice reads the table first: with rows in it, or another table referring to it,
+    it says what a drop would lose and gives a way that loses nothing."""
+    with db.engine().begin() as conn:
+        conn.execute(sa.text("CREATE TABLE account (id INTEGER PRIMARY KEY)"))
+        conn.execute(sa.text("INSERT INTO account VALUES (1)"))
+        conn.execute(sa.text("CREATE TABLE payment (account_id INTEGER REFERENCES account)"))
+    write_revision(project, "0001", None, ACCOUNT, DROP_ACCOUNT)
+
+    with pytest.raises(sa.exc.ProgrammingError, match="DuplicateTable"):
+        commands.upgrade("head")
+
+    out = printed(capsys, project)
+    assert "DROP TABLE" not in out, out
+    assert "do not drop it: it holds 1 row and payment refers to it" in out
+    assert "ALTER TABLE account RENAME TO account_old" in out
+    with db.engine().connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM account")).scalar_one() == 1
+
+
+USERS = 'op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))'
+DROP_USERS = 'op.drop_table("users")'
+
+
+def _ahead_of_alembic_version(project: Path, upgrade: str, downgrade: str) -> Path:
+    """0002 applied, then alembic_version set back to 0001: the schema is ahead of it."""
+    write_revision(project, "0001", None, USERS, DROP_USERS)
+    second = write_revision(project, "0002", "0001", upgrade, downgrade)
+    commands.upgrade("head")
+    commands.stamp("0001")
+    return second
+
+
+def test_a_column_that_is_already_there_is_not_a_table_to_drop(project: Path, capsys) -> None:
+    """SQLSTATE 42701 (duplicate column), whose message also says 'relation "users" already
+    exists': it used to get the DROP TABLE advice, which would have lost the table."""
+    second = _ahead_of_alembic_version(
+        project,
+        'op.add_column("users", sa.Column("phone_number", sa.String(20)))',
+        'op.drop_column("users", "phone_number")',
+    )
+    capsys.readouterr()
+
+    with pytest.raises(sa.exc.ProgrammingError, match="DuplicateColumn"):
+        commands.upgrade("head")
+
+    out = printed(capsys, project)
+    line = line_of(second, "op.add_column")
+    assert header_line(out).startswith(
+        f'🛑 migrations/versions/0002_revision_0002.py, line {line}: The column "phone_number" '
+        'is already there in table "users", so upgrade() cannot make it again'
+    ), out
+    assert (
+        "DROP TABLE" not in out and "alembic stamp" in out and "Nothing needs to be dropped" in out
+    )
+    assert commands.current_revisions() == ("0001",)
+    assert tables() == {"users"}
+
+
+def test_a_constraint_that_is_already_there_is_named_as_one(project: Path, capsys) -> None:
+    """SQLSTATE 42710 (duplicate object): a constraint, told apart from a table by its code,
+    and named as the database made it (the project's naming convention prefixed "ck_users_")."""
+    _ahead_of_alembic_version(
+        project,
+        'op.create_check_constraint("ck_users_id_positive", "users", "id > 0")',
+        'op.drop_constraint("ck_users_id_positive", "users")',
+    )
+    capsys.readouterr()
+
+    with pytest.raises(sa.exc.ProgrammingError, match="DuplicateObject"):
+        commands.upgrade("head")
+
+    out = printed(capsys, project)
+    assert 'The constraint "ck_users_ck_users_id_positive" is already there' in header_line(out)
+    assert "DROP TABLE" not in out
+    assert commands.current_revisions() == ("0001",)
+
+
+def test_work_done_in_an_autocommit_block_is_not_said_to_be_undone(project: Path, capsys) -> None:
+    """autocommit_block() commits as it goes (the usual way to CREATE INDEX CONCURRENTLY): after
+    a later error its work stays, so the kit must not say that PostgreSQL undid everything."""
+    first = write_revision(
+        project,
+        "0001",
+        None,
+        "with op.get_context().autocommit_block():\n"
+        '        op.execute("CREATE TABLE kept (id INTEGER)")\n'
+        '    op.execute("SELECT * FROM no_such_table")',
+    )
+
+    with pytest.raises(sa.exc.ProgrammingError, match="UndefinedTable"):
+        commands.upgrade("head")
+
+    out = printed(capsys, project)
+    assert_points_at(out, first.name, line_of(first, "no_such_table"))
+    assert "undid" not in out, out
+    assert "autocommit_block(), which PostgreSQL commits at once" in out
+    assert tables() == {"kept"}, "what the explanation says stays did stay"
+    assert commands.current_revisions() == ()
 
 
 # --- 9. a forgotten import -----------------------------------------------------------------

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-import psycopg2.errors
 import sqlalchemy as sa
 from alembic.script.revision import MultipleHeads, ResolutionError, RevisionError
 from alembic.util.exc import CommandError
@@ -237,12 +236,13 @@ def _at(revisions: tuple[str, ...]) -> str:
     return "revision " + ", ".join(revisions)
 
 
-def _database_state() -> str:
+def _database_state(revision_file: str | None = None) -> str:
     """One sentence: where the database is after a failed migration, asked from the database.
 
-    On PostgreSQL, DDL is transactional, so the failed transaction was undone; env.py runs the
-    whole command in one transaction, so that is everything the command did. SQLite cannot undo
-    DDL, so whatever ran before the error stays.
+    On PostgreSQL, DDL is transactional, and env.py runs the whole command in one transaction,
+    so the failed transaction is undone: unless the revision ran some of its work in an
+    ``autocommit_block()``, which commits as it goes: then alembic_version is read and stated,
+    and what ran there before the error is said to stay. SQLite cannot undo DDL.
     """
     from workshop import db
 
@@ -254,9 +254,27 @@ def _database_state() -> str:
             f" SQLite cannot undo changes to tables, so the database may be half-changed: it is at "
             f"{_at(now)}, and what the failing revision did before this line is still there."
         )
+    if revision_file is not None and _commits_as_it_goes(Path(revision_file)):
+        return (
+            f" This revision runs part of its work in autocommit_block(), which PostgreSQL "
+            f"commits at once: what ran there before the error stays, while alembic_version "
+            f"still says {_at(now)}."
+        )
     return (
         f" PostgreSQL undid the whole command (the kit runs it in one transaction): the database "
         f"is at {_at(now)}."
+    )
+
+
+def _commits_as_it_goes(file: Path) -> bool:
+    """Whether a revision file calls ``autocommit_block`` (read as text, never imported)."""
+    try:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return True  # unreadable: claim nothing about what was undone
+    return any(
+        isinstance(node, ast.Attribute) and node.attr == "autocommit_block"
+        for node in ast.walk(tree)
     )
 
 
@@ -474,7 +492,7 @@ def name_error(error: BaseException) -> Explanation | None:
         _relative(frame.filename),
         frame.lineno,
         f"{_who(frame)} uses the name {name!r}, which this file never defines or imports."
-        + _database_state(),
+        + _database_state(frame.filename),
         fix + _sqlite_cleanup(),
     )
 
@@ -495,7 +513,7 @@ def execute_with_keywords(error: BaseException) -> Explanation | None:
         _relative(frame.filename),
         frame.lineno,
         f"execute(..., {name}=...) is how SQLAlchemy 1.x took values for the query. SQLAlchemy 2 "
-        "takes them as one dictionary instead." + _database_state(),
+        "takes them as one dictionary instead." + _database_state(frame.filename),
         f'Pass a dict: op.get_bind().execute(sa.text("... :{name} ..."), {{"{name}": value}}).'
         + _sqlite_cleanup(),
     )
@@ -511,7 +529,7 @@ def execute_a_string(error: BaseException) -> Explanation | None:
         _relative(frame.filename),
         frame.lineno,
         "execute() was given a plain string. SQLAlchemy 2 runs raw SQL only when it is wrapped "
-        "in sa.text()." + _database_state(),
+        "in sa.text()." + _database_state(frame.filename),
         'Write op.get_bind().execute(sa.text("...")), or simply op.execute("...").'
         + _sqlite_cleanup(),
     )
@@ -530,7 +548,7 @@ def sqlite_cannot_alter(error: BaseException) -> Explanation | None:
         _relative(frame.filename),
         frame.lineno,
         "SQLite cannot change a column or a constraint in place: its ALTER TABLE can only "
-        "rename a table, and add, rename or drop a column." + _database_state(),
+        "rename a table, and add, rename or drop a column." + _database_state(frame.filename),
         'Use batch mode: `with op.batch_alter_table("<table>") as batch_op:`, then '
         "`batch_op.alter_column(...)` or `batch_op.drop_constraint(...)`. Alembic then copies "
         "the table into a new one with the change (lesson 09).",
@@ -549,33 +567,125 @@ def not_implemented(error: BaseException) -> Explanation | None:
         _relative(frame.filename),
         frame.lineno,
         f"{frame.name}() still raises NotImplementedError: it has not been written yet."
-        + _database_state(),
+        + _database_state(frame.filename),
         "Replace `raise NotImplementedError()` with your code, save, and run the command again.",
     )
 
 
-_ALREADY_EXISTS = re.compile(r'(?:relation|table) "?([\w.]+)"? already exists')
+# SQLSTATEs (PostgreSQL's error codes): what the database says happened, not how it words it.
+DUPLICATE_TABLE = "42P07"
+DUPLICATE_COLUMN = "42701"
+DUPLICATE_OBJECT = "42710"  # a constraint, index (by name) or type
+_NAMED = re.compile(r'"([^"]+)"')
+_SQLITE_TABLE_EXISTS = re.compile(r"^table \"?([\w.]+)\"? already exists$")
+
+
+def _sqlstate(orig: BaseException | None) -> str | None:
+    return getattr(orig, "pgcode", None)
+
+
+def _what_a_drop_loses(table: str) -> str | None:
+    """Rows or references that ``DROP TABLE table`` would lose, read from the database; None
+    when it holds nothing and nothing refers to it (or it cannot be read: then nothing is
+    claimed and no drop is advised)."""
+    from workshop import db
+
+    engine = db.engine()
+    inspector = sa.inspect(engine)
+    if table not in inspector.get_table_names():
+        return "it could not be read"
+    quoted = engine.dialect.identifier_preparer.quote(table)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(f"SELECT count(*) FROM {quoted}")).scalar_one()
+    referrers = sorted(
+        other
+        for other in inspector.get_table_names()
+        if other != table
+        and any(fk["referred_table"] == table for fk in inspector.get_foreign_keys(other))
+    )
+    losses = []
+    if rows:
+        losses.append(f"it holds {rows} row{'s' if rows != 1 else ''}")
+    if referrers:
+        losses.append(f"{', '.join(referrers)} refer{'s' if len(referrers) == 1 else ''} to it")
+    return " and ".join(losses) or None
 
 
 @matcher
 def table_already_exists(error: BaseException) -> Explanation | None:
-    """Case 8: ``op.create_table`` for a table that is already there (DuplicateTable)."""
+    """Case 8: ``op.create_table`` for a table that is already there.
+
+    Known by SQLSTATE 42P07 (SQLite: its own exact message), never by words found anywhere in
+    the message: "column ... of relation "users" already exists" is another mistake. Dropping
+    the table is advised only when the database shows that nothing would be lost.
+    """
     orig = _driver_error(error)
     frame = _revision_frame(error)
     if orig is None or frame is None:
         return None
-    found = _ALREADY_EXISTS.search(str(orig))
-    if not (isinstance(orig, psycopg2.errors.DuplicateTable) or found):
+    if _sqlstate(orig) == DUPLICATE_TABLE:
+        found = _NAMED.search(getattr(orig.diag, "message_primary", None) or str(orig))
+    elif _sqlstate(orig) is None:
+        found = _SQLITE_TABLE_EXISTS.match(str(orig).strip())
+    else:
         return None
-    table = found.group(1) if found else "that table"
+    if found is None:
+        return None
+    table = found.group(1)
+    keep = (
+        f"If an earlier revision already creates {table}, remove this op.create_table (or pick "
+        "another name)."
+    )
+    loses = _what_a_drop_loses(table)
+    if loses is None:
+        fix = (
+            f"{keep} If it was made by hand (e.g. with %sql): it is empty and no table refers "
+            f"to it, so dropping it loses nothing: DROP TABLE {table}, then run the command again."
+        )
+    else:
+        fix = (
+            f"{keep} If it was made by hand (e.g. with %sql), do not drop it: {loses}. Rename it "
+            f"(ALTER TABLE {table} RENAME TO {table}_old), run the command again, then copy "
+            "what you need across."
+        )
     return Explanation(
         _relative(frame.filename),
         frame.lineno,
         f'The table "{table}" already exists, so {frame.name}() cannot create it again.'
-        + _database_state(),
-        f"If an earlier revision already creates {table}, remove this op.create_table (or pick "
-        f"another name). If it was made by hand (e.g. with %sql), drop it first "
-        f"(DROP TABLE {table}), then run the command again.",
+        + _database_state(frame.filename),
+        fix,
+    )
+
+
+@matcher
+def already_there(error: BaseException) -> Explanation | None:
+    """A column (42701), or a constraint, index or type (42710), that is already there.
+
+    Usually the database is ahead of ``alembic_version`` (a ``stamp`` to an older revision, or
+    a change made by hand), or two revisions make the same thing. Nothing is dropped.
+    """
+    orig = _driver_error(error)
+    frame = _revision_frame(error)
+    state = _sqlstate(orig)
+    if frame is None or state not in (DUPLICATE_COLUMN, DUPLICATE_OBJECT):
+        return None
+    primary = getattr(orig.diag, "message_primary", None) or str(orig)
+    names = _NAMED.findall(primary)
+    what = f'"{names[0]}"' if names else "it"
+    where = f' in table "{names[1]}"' if state == DUPLICATE_COLUMN and len(names) > 1 else ""
+    kind = "column" if state == DUPLICATE_COLUMN else "object"
+    if state == DUPLICATE_OBJECT:
+        kind = next((k for k in ("constraint", "index", "type") if primary.startswith(k)), kind)
+    return Explanation(
+        _relative(frame.filename),
+        frame.lineno,
+        f"The {kind} {what} is already there{where}, so {frame.name}() cannot make it again: "
+        f"{_clean(primary)}." + _database_state(frame.filename),
+        "The database is probably ahead of alembic_version: it already has what this revision "
+        "makes (after an `alembic stamp` to an older revision, or a change made by hand). Look "
+        "at the schema (wk.describe_table) and `alembic stamp` the revision it really matches, "
+        "or remove the duplicate from this revision if an earlier one makes it. Nothing needs "
+        "to be dropped.",
     )
 
 
@@ -593,7 +703,8 @@ def sql_error_in_revision(error: BaseException) -> Explanation | None:
     return Explanation(
         _relative(frame.filename),
         frame.lineno,
-        f"The database refused a statement in {frame.name}(): {reason}." + _database_state(),
+        f"The database refused a statement in {frame.name}(): {reason}."
+        + _database_state(frame.filename),
         "Correct the statement at that line, save, and run the command again." + _sqlite_cleanup(),
     )
 
