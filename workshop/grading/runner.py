@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from filelock import FileLock
 
 from workshop import paths
 from workshop.errors import WorkshopError
@@ -308,6 +309,19 @@ def prepare_states(
     final = states.store()
     if final.is_dir():
         return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # Two gradings at once (test workers, two terminals) capture once: the second one waits.
+    with FileLock(str(final.parent / ".capture.lock"), timeout=3600):
+        if final.is_dir():
+            return final
+        return _capture(server, workdir, final, timeout=timeout, jobs=jobs,
+                        sandboxed=sandboxed, progress=progress)  # fmt: skip
+
+
+def _capture(
+    server: GradingServer, workdir: Path, final: Path, *, timeout: int, jobs: int,
+    sandboxed: bool, progress: bool,
+) -> Path:  # fmt: skip
     if progress:
         print("grading: capturing each exercise's starting state from the answer key "
               "(once per kit version) ...", file=sys.stderr, flush=True)  # fmt: skip

@@ -117,7 +117,7 @@ def prune(current: Path, age: float = 86400.0) -> None:
             old = now - other.stat().st_mtime > age
         except OSError:
             continue
-        if other != current and old:
+        if other != current and old and other.is_dir() and not other.is_symlink():
             shutil.rmtree(other, ignore_errors=True)
 
 
