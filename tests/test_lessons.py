@@ -177,3 +177,47 @@ def test_lesson_03_from_nothing_then_lesson_02_after_own_edits(project: Path, ca
     saved = {p.name: p.read_bytes() for p in (backup / "versions").iterdir()}
     assert saved == edited
     assert "keep me" in (backup / "database.sql").read_text()
+
+
+def test_a_lock_held_elsewhere_stops_the_reset_before_anything_moves(project: Path) -> None:
+    """Another session (an open %sql transaction in another kernel) holds a lock on a table.
+    The reset gives up within seconds, not minutes; nothing moved or was removed; the error
+    names that session, read from pg_locks. Once it lets go, the reset works."""
+    versions = project / "migrations" / "versions"
+    (versions / "0009_mine.py").write_text("# mine\n")
+    with db.engine().begin() as conn:
+        conn.execute(sa.text("CREATE TABLE busy (x int)"))
+        conn.execute(sa.text("INSERT INTO busy VALUES (7)"))
+    other = sa.create_engine(
+        db.url(), connect_args={"application_name": "another kernel"}, poolclass=sa.pool.NullPool
+    )
+    holder = other.connect()
+    holder.execute(sa.text("LOCK TABLE busy IN ACCESS EXCLUSIVE MODE"))  # stays in a transaction
+    try:
+        with pytest.raises(lessons.WorkshopError) as caught:
+            lessons.reset_to("02")
+        message = str(caught.value)
+        assert "another kernel (pid" in message, message
+        assert "nothing was changed" in message or "Nothing was removed" in message
+        assert (versions / "0009_mine.py").read_text() == "# mine\n", "files did not move"
+    finally:
+        holder.rollback()
+        holder.close()
+        other.dispose()
+    with db.engine().connect() as conn:
+        assert conn.execute(sa.text("SELECT x FROM busy")).scalar() == 7
+    saved = lessons.reset_to("02")
+    assert saved is not None and (saved / "versions" / "0009_mine.py").exists()
+    assert sa.inspect(db.engine()).get_table_names() == []
+
+
+def test_a_reset_empties_every_schema_the_participant_made(project: Path) -> None:
+    with db.engine().begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA audit"))
+        conn.execute(sa.text("CREATE TABLE audit.log (entry text)"))
+        conn.execute(sa.text("INSERT INTO audit.log VALUES ('kept in the backup')"))
+    saved = lessons.reset_to("02")
+    with db.engine().connect() as conn:
+        left = conn.execute(sa.text("SELECT count(*) FROM pg_namespace WHERE nspname = 'audit'"))
+        assert left.scalar() == 0
+    assert "kept in the backup" in (saved / "database.sql").read_text()

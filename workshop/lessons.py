@@ -219,7 +219,7 @@ def backup_database(target: Path) -> bool:
     empty database is not saved.
     """
     engine = db.engine()
-    if not sa.inspect(engine).get_table_names():
+    if not _holds_anything(engine):
         return False
     url = engine.url
     if url.get_backend_name() == "sqlite":
@@ -235,6 +235,8 @@ def backup_database(target: Path) -> bool:
             str(pg_dump),
             "--no-owner",
             "--inserts",
+            # Another session's exclusive lock must not make the reset hang for minutes.
+            f"--lock-wait-timeout={EMPTYING_LOCK_TIMEOUT}",
             "--file",
             str(target / "database.sql"),
             libpq_url,
@@ -244,25 +246,99 @@ def backup_database(target: Path) -> bool:
         timeout=120,
     )
     if done.returncode != 0:
+        (target / "database.sql").unlink(missing_ok=True)
         raise WorkshopError(
-            f"Could not back up the database before resetting it: {done.stderr.strip()}",
-            fix="Nothing was changed. Run `workshop doctor`, or back it up yourself first.",
+            "Could not back up the database before resetting it, so nothing was changed: "
+            f"{done.stderr.strip()} " + lock_holders(engine),
+            fix="If a session holds a lock (named above), end it: `%sql ROLLBACK` or restart its "
+            "kernel. Then run this again. `workshop doctor` checks the rest.",
         )
     return True
 
 
+EMPTYING_LOCK_TIMEOUT = "10s"
+
+
+def _holds_anything(engine: sa.Engine) -> bool:
+    """Whether the database holds anything a reset would remove: on PostgreSQL, any table,
+    view, sequence or type in any schema but the system's (a table in a schema of the
+    participant's own counts, as :func:`empty_database` drops it)."""
+    if engine.dialect.name != "postgresql":
+        return bool(sa.inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            "SELECT EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "  WHERE n.nspname <> 'information_schema' AND NOT starts_with(n.nspname, 'pg_')) "
+            "OR EXISTS (SELECT FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "  WHERE n.nspname <> 'information_schema' AND NOT starts_with(n.nspname, 'pg_') "
+            "  AND t.typtype IN ('e', 'd', 'c', 'r', 'm') AND t.typrelid = 0) "
+            "OR EXISTS (SELECT FROM pg_namespace n WHERE n.nspname NOT IN "
+            "  ('public', 'information_schema') AND NOT starts_with(n.nspname, 'pg_'))"
+        ).scalar()
+    return bool(found)
+
+
 def empty_database(engine: sa.Engine | None = None) -> None:
-    """Remove every table (and, on PostgreSQL, every type and sequence) from the database."""
+    """Remove every table, type, sequence and schema of the participant's from the database.
+
+    On PostgreSQL in one transaction, which waits at most ``EMPTYING_LOCK_TIMEOUT`` for another
+    session's locks: then nothing is removed, and the error names that session (SQLSTATE
+    55P03, read from the database, never guessed from a message).
+    """
     engine = engine or db.engine()
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-            return
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        for name in sa.inspect(conn).get_table_names():
-            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
-        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for name in sa.inspect(conn).get_table_names():
+                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        return
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{EMPTYING_LOCK_TIMEOUT}'")
+            schemas = conn.exec_driver_sql(
+                "SELECT quote_ident(nspname) FROM pg_namespace "
+                "WHERE nspname <> 'information_schema' AND NOT starts_with(nspname, 'pg_') "
+                "AND nspname <> 'public' AND pg_get_userbyid(nspowner) = current_user"
+            ).scalars()
+            for schema in list(schemas):
+                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    except sa.exc.OperationalError as error:
+        if getattr(error.orig, "pgcode", None) != "55P03":  # lock_not_available
+            raise
+        raise WorkshopError(
+            "The database could not be emptied: another session holds a lock on its tables "
+            f"and did not let go within {EMPTYING_LOCK_TIMEOUT}. Nothing was removed. "
+            + lock_holders(engine),
+            fix="End that session: in a notebook, run `%sql ROLLBACK` or restart its kernel; in "
+            "a terminal, finish or stop that command. Then run this again.",
+        ) from error
+
+
+def lock_holders(engine: sa.Engine) -> str:
+    """The other sessions in this database that hold locks, read from pg_locks: who, doing what,
+    since when. Empty when there are none (or they cannot be read)."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT DISTINCT a.pid, coalesce(nullif(a.application_name, ''), 'a session'), "
+                "a.state, left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60), "
+                "date_trunc('second', now() - coalesce(a.xact_start, a.query_start)) "
+                "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.granted AND a.pid <> pg_backend_pid() "
+                "AND a.datname = current_database() ORDER BY a.pid"
+            ).all()
+    except sa.exc.DBAPIError:
+        return ""
+    if not rows:
+        return ""
+    who = "; ".join(
+        f"{name} (pid {pid}, {state}, for {since}: {query})"
+        for pid, name, state, query, since in rows
+    )
+    return f"Holding locks: {who}."
 
 
 def reset_database(item: Lesson) -> None:
@@ -281,18 +357,36 @@ def reset_to(lesson_id: str) -> Path | None:
     Whatever of the participant's is in the way (revision files that differ, a database that is
     not empty) is saved first into one new backup folder, which is returned; ``None`` when
     nothing needed saving.
+
+    The database goes first, because it is what can fail (another session's lock): it is
+    backed up, then emptied in one transaction. Only when that has worked are files moved, so a
+    failure leaves files and database as they were, and the error says where the backup is.
     """
     item = lesson(lesson_id)
     use_lesson_database(item)
     folder = new_backup_folder(f"lesson-{item.id}")
-    saved_files = sync_versions(item, folder)
-    saved_app = sync_app_files(item, folder)
-    saved_database = backup_database(folder)
-    reset_database(item)
+    try:
+        saved_database = backup_database(folder)
+        empty_database()
+        saved_files = sync_versions(item, folder)
+        saved_app = sync_app_files(item, folder)
+        if item.start_revision is not None:
+            commands.run(command.upgrade, item.start_revision, quiet=True)
+    except WorkshopError as error:
+        raise _with_backup(error, folder) from error
     if saved_files or saved_app or saved_database:
         return folder
     folder.rmdir()
     return None
+
+
+def _with_backup(error: WorkshopError, folder: Path) -> WorkshopError:
+    """The same error, saying where what was saved is (or removing an empty backup folder)."""
+    if not any(folder.iterdir()):
+        folder.rmdir()
+        return error
+    where = folder.relative_to(paths.root())
+    return WorkshopError(f"{error.message} What was saved before is in {where}/.", fix=error.fix)
 
 
 def describe_start(item: Lesson, saved: Path | None) -> None:
