@@ -265,3 +265,38 @@ def test_a_stale_pid_file_never_gets_another_process_signalled() -> None:
         bystander.kill()
         subprocess.run([*cli, "stop"], env=env, cwd=root, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_unblock_ends_only_the_sessions_that_hold_others_up(project: Path) -> None:
+    """An open transaction holding a lock (another kernel) is ended; a session that only sits
+    idle outside a transaction is left alone; the command says whom it ended."""
+    with db.engine().begin() as conn:
+        conn.execute(sa.text("CREATE TABLE busy (x int)"))
+
+    def session(name: str) -> sa.Connection:
+        engine = sa.create_engine(
+            db.url(), connect_args={"application_name": name}, poolclass=sa.pool.NullPool
+        )
+        return engine.connect()
+
+    holder, bystander = session("another kernel"), session("a bystander")
+    holder.execute(sa.text("LOCK TABLE busy IN SHARE MODE"))  # idle in transaction, holding it
+    bystander.execute(sa.text("SELECT 1"))
+    bystander.commit()
+    env = dict(os.environ, WORKSHOP_ROOT=str(project))
+    done = subprocess.run(
+        [sys.executable, "-m", "workshop.cli", "db", "unblock"],
+        env=env, cwd=project, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Ended another kernel (pid" in done.stdout, done.stdout
+    assert "bystander" not in done.stdout
+    with pytest.raises(sa.exc.OperationalError):
+        holder.execute(sa.text("SELECT 1"))
+    assert bystander.execute(sa.text("SELECT 1")).scalar() == 1
+    bystander.close()
+    again = subprocess.run(
+        [sys.executable, "-m", "workshop.cli", "db", "unblock"],
+        env=env, cwd=project, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert again.stdout.strip() == "Nothing holds it up."

@@ -50,6 +50,12 @@ def _lab(args: argparse.Namespace, extra: list[str]) -> int:
 
 def _db(args: argparse.Namespace, _extra: list[str]) -> int:
     embedded = not os.environ.get(db.URL_ENV)
+    if args.action == "unblock":
+        ended = db.unblock()
+        for session in ended:
+            print(f"Ended {session}: its open transaction was rolled back.")
+        print("Nothing else holds this database up." if ended else "Nothing holds it up.")
+        return 0
     if args.action == "stop":
         if not embedded:
             print(f"{db.URL_ENV} is set: the kit does not run that server, so it leaves it alone.")
@@ -155,9 +161,15 @@ def parser() -> argparse.ArgumentParser:
     lab.add_argument("--open", default="00-welcome-and-setup.ipynb", help="notebook to open first")
     lab.set_defaults(run=_lab)
 
-    database = verbs.add_parser("db", help="the workshop database: status, start, stop, url")
+    database = verbs.add_parser(
+        "db", help="the workshop database: status, start, stop, url, unblock"
+    )
     database.add_argument(
-        "action", choices=["status", "start", "stop", "url"], nargs="?", default="status"
+        "action",
+        choices=["status", "start", "stop", "url", "unblock"],
+        nargs="?",
+        default="status",
+        help="unblock: end this database's sessions that hold others up (an open transaction)",
     )
     database.set_defaults(run=_db)
 

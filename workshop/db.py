@@ -389,3 +389,55 @@ def scratch_database(prefix: str = "scratch", folder: Path | None = None) -> Ite
     finally:
         dispose_engines()
         drop_database(target)
+
+
+# --- sessions in the way -------------------------------------------------------------------
+
+# Other sessions of this database that stand in the way: idle inside a transaction while holding
+# locks (an open %sql transaction, a kernel stopped mid-cell), or blocking a session that waits.
+_IN_THE_WAY = """
+SELECT a.pid,
+       coalesce(nullif(a.application_name, ''), 'a session') AS name,
+       a.state,
+       left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 60) AS query,
+       date_trunc('second', now() - coalesce(a.xact_start, a.query_start)) AS since
+FROM pg_stat_activity a
+WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+  AND (
+    (a.state LIKE 'idle in transaction%%'
+     AND EXISTS (SELECT FROM pg_locks l WHERE l.pid = a.pid AND l.granted
+                 AND l.locktype = 'relation'))
+    OR a.pid IN (SELECT unnest(pg_blocking_pids(w.pid)) FROM pg_stat_activity w
+                 WHERE w.datname = current_database())
+  )
+ORDER BY a.pid
+"""
+
+
+def sessions_in_the_way(engine: sa.Engine | None = None) -> list[str]:
+    """The other sessions of this database that hold others up, described in a line each."""
+    engine = engine or engine_for_admin()
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(_IN_THE_WAY).all()
+    return [f"{r.name} (pid {r.pid}, {r.state}, for {r.since}: {r.query})" for r in rows]
+
+
+def unblock(engine: sa.Engine | None = None) -> list[str]:
+    """End the sessions :func:`sessions_in_the_way` finds, and only those; say which.
+
+    Their open transactions roll back (nothing they committed is lost); a kernel whose session
+    ended reconnects at its next query. Sessions that merely run, or sit idle outside a
+    transaction, are left alone.
+    """
+    engine = engine or engine_for_admin()
+    ended = []
+    with engine.connect() as conn:
+        for row in conn.exec_driver_sql(_IN_THE_WAY).all():
+            if conn.exec_driver_sql("SELECT pg_terminate_backend(%s, 5000)", (row.pid,)).scalar():
+                ended.append(f"{row.name} (pid {row.pid}, {row.state}, for {row.since})")
+    return ended
+
+
+def engine_for_admin() -> sa.Engine:
+    """A short-lived engine on the workshop database, outside the kit's shared pool."""
+    return sa.create_engine(url(), poolclass=sa.pool.NullPool)

@@ -250,8 +250,9 @@ def backup_database(target: Path) -> bool:
         raise WorkshopError(
             "Could not back up the database before resetting it, so nothing was changed: "
             f"{done.stderr.strip()} " + lock_holders(engine),
-            fix="If a session holds a lock (named above), end it: `%sql ROLLBACK` or restart its "
-            "kernel. Then run this again. `workshop doctor` checks the rest.",
+            fix="If a session holds a lock (named above), end it with `workshop db unblock`, or "
+            "`%sql ROLLBACK` in its notebook. Then run this again. `workshop doctor` checks the "
+            "rest.",
         )
     return True
 
@@ -312,33 +313,20 @@ def empty_database(engine: sa.Engine | None = None) -> None:
             "The database could not be emptied: another session holds a lock on its tables "
             f"and did not let go within {EMPTYING_LOCK_TIMEOUT}. Nothing was removed. "
             + lock_holders(engine),
-            fix="End that session: in a notebook, run `%sql ROLLBACK` or restart its kernel; in "
-            "a terminal, finish or stop that command. Then run this again.",
+            fix="End that session: `workshop db unblock` in a terminal ends the sessions that "
+            "hold others up (their open transactions roll back), or run `%sql ROLLBACK` in that "
+            "notebook. Then run this again.",
         ) from error
 
 
 def lock_holders(engine: sa.Engine) -> str:
-    """The other sessions in this database that hold locks, read from pg_locks: who, doing what,
-    since when. Empty when there are none (or they cannot be read)."""
+    """The other sessions that hold this database up (:func:`workshop.db.sessions_in_the_way`),
+    in one sentence; empty when there are none, or they cannot be read."""
     try:
-        with engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT DISTINCT a.pid, coalesce(nullif(a.application_name, ''), 'a session'), "
-                "a.state, left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60), "
-                "date_trunc('second', now() - coalesce(a.xact_start, a.query_start)) "
-                "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE l.granted AND a.pid <> pg_backend_pid() "
-                "AND a.datname = current_database() ORDER BY a.pid"
-            ).all()
+        found = db.sessions_in_the_way(engine)
     except sa.exc.DBAPIError:
         return ""
-    if not rows:
-        return ""
-    who = "; ".join(
-        f"{name} (pid {pid}, {state}, for {since}: {query})"
-        for pid, name, state, query, since in rows
-    )
-    return f"Holding locks: {who}."
+    return f"Holding it up: {'; '.join(found)}." if found else ""
 
 
 def reset_database(item: Lesson) -> None:
