@@ -300,3 +300,33 @@ def test_unblock_ends_only_the_sessions_that_hold_others_up(project: Path) -> No
         env=env, cwd=project, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert again.stdout.strip() == "Nothing holds it up."
+
+
+def test_a_deleted_data_folder_is_announced_when_it_is_made_again() -> None:
+    """The first start makes the database quietly; after the data folder was deleted, the new,
+    empty one is announced, so earlier tables do not seem to vanish without a word."""
+    root = make_project()
+    env = dict(os.environ, WORKSHOP_ROOT=str(root))
+    env.pop(db.URL_ENV, None)
+    start = [sys.executable, "-c", "from workshop import db; db.start_embedded()"]
+    stop = [sys.executable, "-m", "workshop.cli", "db", "stop"]
+    try:
+        first = subprocess.run(
+            start, env=env, cwd=root, capture_output=True, text=True, timeout=120
+        )
+        assert first.returncode == 0, first.stderr
+        assert "was missing" not in first.stderr
+        subprocess.run(stop, env=env, cwd=root, check=True, timeout=60)
+        shutil.rmtree(root / ".workshop" / "pgdata")
+        again = subprocess.run(
+            start, env=env, cwd=root, capture_output=True, text=True, timeout=120
+        )
+        assert again.returncode == 0, again.stderr
+        assert "The database folder .workshop/pgdata was missing" in again.stderr, again.stderr
+        third = subprocess.run(
+            start, env=env, cwd=root, capture_output=True, text=True, timeout=120
+        )
+        assert "was missing" not in third.stderr, "said once, when it happened"
+    finally:
+        subprocess.run(stop, env=env, cwd=root, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)

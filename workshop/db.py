@@ -72,11 +72,17 @@ def start_embedded(data: Path | None = None) -> Path:
     """
     pg = _pgserver()
     data = data or pgdata_dir()
+    made_before = data.parent / f"{data.name}.made"  # outside the data folder, so it outlives it
     with FileLock(str(data.parent / f"{data.name}.lock"), timeout=120):
         set_aside_stale_pid_file(data)
+        new = not (data / "PG_VERSION").exists()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server = pg.get_server(data, cleanup_mode=None)
+        if new and made_before.exists():
+            _say_the_database_is_new(data)
+        if new:
+            made_before.write_text(f"{data.name} was made by the kit\n")
     info = server.get_postmaster_info()
     if info.socket_dir is None:  # pragma: no cover - only on Windows, which uses a port
         raise WorkshopError("The embedded PostgreSQL did not open a unix socket.")
@@ -127,6 +133,23 @@ def set_aside_stale_pid_file(data: Path) -> Path | None:
     aside = data / f"{PID_FILE}.stale-{uuid.uuid4().hex[:8]}"
     file.rename(aside)
     return aside
+
+
+def _say_the_database_is_new(data: Path) -> None:
+    """A data folder the kit had made was gone (deleted, or a new clone with old state beside
+    it): the server just made a new, empty one. Say so, or earlier tables seem to vanish."""
+    import sys
+
+    try:
+        where = data.relative_to(paths.root())
+    except (ValueError, WorkshopError):
+        where = data
+    print(
+        f"⚠️ The database folder {where} was missing, so the kit made a new, empty database "
+        "there: tables and rows from before are not in it. Lessons' resets saved backups in "
+        ".workshop/backups/ (database.sql in each).",
+        file=sys.stderr,
+    )
 
 
 def embedded_running(data: Path | None = None) -> bool:

@@ -199,6 +199,7 @@ class GradingServer:
             shutil.rmtree(self.data, ignore_errors=True)
             shutil.rmtree(self.socket_dir, ignore_errors=True)
             (self.private / f"{self.data.name}.lock").unlink(missing_ok=True)
+            (self.private / f"{self.data.name}.made").unlink(missing_ok=True)
 
     def _settings(self) -> dict[str, str]:
         """The server's settings: no TCP, our socket folder, room kept for the grader."""
