@@ -200,14 +200,18 @@ def test_a_lock_held_elsewhere_stops_the_reset_before_anything_moves(project: Pa
         assert "another kernel (pid" in message, message
         assert "nothing was changed" in message or "Nothing was removed" in message
         assert (versions / "0009_mine.py").read_text() == "# mine\n", "files did not move"
+        assert "workshop db unblock" in message
+        ended = db.unblock()  # the advice, followed
+        assert len(ended) == 1 and ended[0].startswith("another kernel (pid")
+        with db.engine().connect() as conn:  # nothing of the data was removed meanwhile
+            assert conn.execute(sa.text("SELECT x FROM busy")).scalar() == 7
     finally:
-        holder.rollback()
+        holder.invalidate()  # its session was ended, or is ended here
         holder.close()
         other.dispose()
-    with db.engine().connect() as conn:
-        assert conn.execute(sa.text("SELECT x FROM busy")).scalar() == 7
     saved = lessons.reset_to("02")
     assert saved is not None and (saved / "versions" / "0009_mine.py").exists()
+    assert "INSERT INTO public.busy VALUES (7)" in (saved / "database.sql").read_text()
     assert sa.inspect(db.engine()).get_table_names() == []
 
 
