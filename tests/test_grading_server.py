@@ -477,7 +477,7 @@ def test_the_checks_sessions_ignore_what_a_participant_set_on_their_role(
 ) -> None:
     """A participant may ALTER ROLE their own settings (a search_path that puts their operators
     before pg_catalog's, a timeout); the trusted checks' connection options outrank them."""
-    from workshop.grading.verdicts import CHECK_OPTIONS
+    from workshop.grading.server import CHECK_OPTIONS
 
     url = server.create_participant("planter")
     try:

@@ -329,13 +329,6 @@ def lock_holders(engine: sa.Engine) -> str:
     return f"Holding it up: {'; '.join(found)}." if found else ""
 
 
-def reset_database(item: Lesson) -> None:
-    """Empty the database and upgrade it to the lesson's starting revision."""
-    empty_database()
-    if item.start_revision is not None:
-        commands.run(command.upgrade, item.start_revision, quiet=True)
-
-
 # --- the lesson's first cell ---------------------------------------------------------------
 
 

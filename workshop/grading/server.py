@@ -66,13 +66,16 @@ host    all       all   ::/0       scram-sha-256
 
 _NAME = re.compile(r"^wk_[0-9a-f]{16}$")
 _SOCKET_PATH_LIMIT = 107  # sun_path holds 108 bytes, the last one a NUL
-# The grader's own sessions: these options outrank whatever a participant set on their role or
-# database (ALTER ROLE/DATABASE ... SET), so a planted timeout or search_path does not reach them.
-_TRUSTED_OPTIONS = (
-    "-c lock_timeout=30s -c search_path=pg_catalog -c statement_timeout=0 "
-    "-c idle_in_transaction_session_timeout=0 -c transaction_timeout=0 "
-    "-c default_transaction_read_only=off"
+# Options in a connection request outrank whatever a participant set on their role or database
+# (ALTER ROLE/DATABASE ... SET), so a planted timeout, read-only mode or search_path does not
+# reach the sessions that carry these: the grader's own, and (with the participant's search_path,
+# pg_catalog still first) the trusted checks' reads of a participant's database.
+_SESSION_DEFAULTS = (
+    "-c lock_timeout=30s -c statement_timeout=0 -c idle_in_transaction_session_timeout=0 "
+    "-c transaction_timeout=0 -c default_transaction_read_only=off"
 )
+_TRUSTED_OPTIONS = f"-c search_path=pg_catalog {_SESSION_DEFAULTS}"
+CHECK_OPTIONS = f"-c search_path=public {_SESSION_DEFAULTS}"
 
 
 def _quoted(name: str) -> str:

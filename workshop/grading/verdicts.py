@@ -40,13 +40,10 @@ from jupyter_client.connect import write_connection_file
 
 from workshop import checks, db
 from workshop.grading import revisions, sandbox, states
+from workshop.grading.server import CHECK_OPTIONS, GradingServer
 from workshop.grading.step import MARK, RESULT
 from workshop.lessons import Lesson, _read_lesson
 
-CHECK_OPTIONS = (
-    "-c search_path=public -c statement_timeout=0 -c lock_timeout=30s "
-    "-c idle_in_transaction_session_timeout=0 -c default_transaction_read_only=off"
-)
 _KIND = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,60}$")
 
 
@@ -156,8 +153,6 @@ class Trusted:
             finally:
                 file.unlink(missing_ok=True)
             return
-        from workshop.grading.server import GradingServer
-
         server = GradingServer.attached(sa.make_url(self.grading.settings.admin_url))
         url = server.create_participant("a check's throwaway database")
         try:
@@ -488,9 +483,7 @@ class Grading:
             self._server().reset_participant(participant, dump if dump.is_file() else None)
             self.new_sandbox().prepare(self.root)
 
-    def _server(self):  # noqa: ANN202 - GradingServer, imported late (it pulls in pgserver)
-        from workshop.grading.server import GradingServer
-
+    def _server(self) -> GradingServer:
         if self._attached is None:
             self._attached = GradingServer.attached(sa.make_url(self.settings.admin_url))
         return self._attached
