@@ -32,12 +32,29 @@ from sqlalchemy import MetaData
 from workshop import paths
 
 
+class Output(io.StringIO):
+    """An in-memory buffer for Alembic's output that declares the encoding UTF-8.
+
+    Alembic writes its output with ``util.write_outstream``, which first encodes each line to the
+    stream's ``encoding`` with ``errors="replace"``, and takes ASCII when the stream has none. A
+    plain :class:`io.StringIO` has ``encoding = None``, so a revision message such as "créer
+    table événements" came out as "cr?er table ?v?nements". Declaring UTF-8, which encodes every
+    character, lets the text through unchanged; it stays ``str`` in memory all along.
+    """
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # StringIO's: None, read-only
+        """What Alembic encodes to before writing here: UTF-8, which loses nothing."""
+        return "utf-8"
+
+
 def config(*, stdout: io.TextIOBase | None = None, metadata: MetaData | None = None) -> Config:
     """The project's alembic.ini as a :class:`~alembic.config.Config`.
 
-    ``metadata`` becomes ``target_metadata`` in env.py, for autogenerate.
+    ``metadata`` becomes ``target_metadata`` in env.py, for autogenerate. Without ``stdout``,
+    the output goes to a fresh :class:`Output` and is dropped.
     """
-    cfg = Config(str(paths.root() / "alembic.ini"), stdout=stdout or io.StringIO())
+    cfg = Config(str(paths.root() / "alembic.ini"), stdout=stdout or Output())
     cfg.attributes["configure_logger"] = False
     if metadata is not None:
         cfg.attributes["target_metadata"] = metadata
@@ -45,7 +62,7 @@ def config(*, stdout: io.TextIOBase | None = None, metadata: MetaData | None = N
 
 
 class _ToBuffer(logging.Handler):
-    def __init__(self, buffer: io.StringIO) -> None:
+    def __init__(self, buffer: Output) -> None:
         super().__init__(logging.INFO)
         self.buffer = buffer
 
@@ -62,13 +79,14 @@ class _ToBuffer(logging.Handler):
 
 
 @contextmanager
-def _captured() -> Iterator[io.StringIO]:
+def _captured() -> Iterator[Output]:
     """Collect what Alembic prints and logs during one command.
 
     Most output goes through ``Config.stdout``, but status lines such as "Generating ... done"
-    are written straight to ``sys.stdout``, so that is redirected too.
+    are written straight to ``sys.stdout``, so that is redirected too; both are the one
+    :class:`Output`, so neither loses a non-ASCII character.
     """
-    buffer = io.StringIO()
+    buffer = Output()
     handler = _ToBuffer(buffer)
     logger = logging.getLogger("alembic")
     previous_level = logger.level
@@ -104,7 +122,7 @@ def run(verb: Callable[..., Any], *args: Any, quiet: bool = False, **kwargs: Any
             print(text)
 
     metadata = kwargs.pop("metadata", None)
-    buffer = io.StringIO()
+    buffer = Output()
     try:
         with _captured() as buffer:
             result = verb(config(stdout=buffer, metadata=metadata), *args, **kwargs)
