@@ -7,12 +7,13 @@ The database comes from the kit (``workshop.db``), never from alembic.ini, so th
 
 import runpy
 import sys
+from collections.abc import Callable
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import Connection, MetaData
 
-from workshop import db, paths
+from workshop import db, friendly, paths
 
 config = context.config
 
@@ -89,7 +90,18 @@ def run_migrations_online() -> None:
         _run_on(connection)
 
 
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+def _explained(run: Callable[[], None]) -> None:
+    """Run the migrations; when they fail in a terminal `alembic`, explain the error as well.
+
+    The kit's own verbs (``wk.upgrade``) explain errors themselves; Alembic's command line is
+    the one caller that sets ``cmd_opts``. The error is raised unchanged.
+    """
+    try:
+        run()
+    except Exception as error:
+        if config.cmd_opts is not None:
+            friendly.explain_at_exit(error)
+        raise
+
+
+_explained(run_migrations_offline if context.is_offline_mode() else run_migrations_online)

@@ -327,6 +327,50 @@ def test_sql_error_mid_upgrade_on_sqlite_may_leave_it_half_changed(
     assert tables() == {"account", "category", "tag"}
 
 
+def test_a_terminal_alembic_explains_a_failing_statement_last(project: Path) -> None:
+    """`alembic upgrade head` in a terminal: the same explanation, after Alembic's traceback."""
+    broken = _three_revisions_the_last_broken(project)
+    result = subprocess.run(
+        [str(BIN / "alembic"), "upgrade", "head"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    err = result.stderr
+    assert "Traceback (most recent call last)" in err
+    explanation = err[err.index("🛑") :]
+    assert "Traceback" not in explanation, "the explanation comes last, after the traceback"
+    line = line_of(broken, "SELEC 1")
+    assert explanation.startswith(
+        f"🛑 migrations/versions/0003_revision_0003.py, line {line}: The database refused a "
+        'statement in upgrade(): syntax error at or near "SELEC".'
+    ), explanation
+    assert "PostgreSQL undid the whole command" in explanation
+    assert "(The original error is above.)" in explanation
+    assert str(project) not in explanation
+    assert commands.current_revisions() == ()
+
+    # The fix it gives (correct the statement) works.
+    broken.write_text(broken.read_text().replace("SELEC 1", "SELECT 1"))
+    fixed = subprocess.run(
+        [str(BIN / "alembic"), "upgrade", "head"], cwd=project, capture_output=True, text=True
+    )
+    assert fixed.returncode == 0, fixed.stderr
+    assert "🛑" not in fixed.stderr
+    assert commands.current_revisions() == ("0003",)
+
+
+def test_a_terminal_alembic_points_to_doctor_for_what_it_does_not_know(project: Path) -> None:
+    write_revision(project, "0001", None, 'raise RuntimeError("something odd")')
+    result = subprocess.run(
+        [str(BIN / "alembic"), "upgrade", "head"], cwd=project, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert result.stderr.rstrip().endswith(friendly.DOCTOR_POINTER), result.stderr
+
+
 # --- 7. a downgrade that is only `pass` ----------------------------------------------------
 
 
