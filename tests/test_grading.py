@@ -267,7 +267,7 @@ def test_submit_makes_an_archive_that_grading_reads(project: Path) -> None:
     assert "Ada-Lovelace/migrations/versions/0001_mine.py" in names
     assert "Ada-Lovelace/manifest.json" in names
     again = submit.submit("Ada Lovelace")
-    assert again.with_suffix(".zip.bak").exists(), "an earlier archive is kept, not overwritten"
+    (kept,) = (again.parent / "earlier").glob("Ada-Lovelace-*.zip")  # kept, not overwritten
     assert grade.find_submissions([archive.parent])[0].name == "Ada-Lovelace"
 
 

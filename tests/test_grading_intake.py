@@ -192,6 +192,15 @@ def test_names_do_not_depend_on_the_order_of_the_inputs(tmp_path: Path) -> None:
     assert find_submissions([tmp_path]) == first, "a folder or its contents: the same names"
 
 
+def test_archives_one_folder_down_in_earlier_are_not_graded(tmp_path: Path) -> None:
+    """``workshop submit`` keeps a participant's earlier archives in ``earlier/``: grading the
+    folder they handed in to must see each participant once, by their latest archive."""
+    latest = archive(tmp_path / "Ada.zip", "Ada", {"participant": "Ada"})
+    archive(tmp_path / "earlier" / "Ada-20231114T221320Z.zip", "Ada", {"participant": "Ada"})
+    archive(tmp_path / "earlier" / "Ada-20231114T221320Z-2.zip", "Ada", {"participant": "Ada"})
+    assert find_submissions([tmp_path]) == [Submission("Ada", latest)]
+
+
 def test_a_submission_given_twice_is_graded_once(tmp_path: Path) -> None:
     path = archive(tmp_path / "ada.zip")
     found = find_submissions([tmp_path, path, tmp_path / "." / "ada.zip"])
