@@ -99,6 +99,8 @@ def _explained(run: Callable[[], None]) -> None:
     try:
         run()
     except Exception as error:
+        # With --sql there is no database to ask; the explanations need to know that.
+        error.workshop_offline = context.is_offline_mode()  # type: ignore[attr-defined]
         if config.cmd_opts is not None:
             friendly.explain_at_exit(error)
         raise

@@ -30,6 +30,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from difflib import get_close_matches
 from itertools import combinations
 from pathlib import Path
 
@@ -160,6 +161,7 @@ class _RevisionFile:
     down_revisions: tuple[str, ...]
     depends_on: tuple[str, ...]
     tree: ast.Module
+    branch_labels: tuple[str, ...] = ()
 
 
 def _literal_ids(node: ast.expr | None) -> tuple[str, ...]:
@@ -200,6 +202,7 @@ def _read_revision_file(path: Path) -> _RevisionFile | None:
         down_revisions=_literal_ids(found.get("down_revision")),
         depends_on=_literal_ids(found.get("depends_on")),
         tree=tree,
+        branch_labels=_literal_ids(found.get("branch_labels")),
     )
 
 
@@ -299,9 +302,19 @@ Matcher = Callable[[BaseException], Explanation | None]
 MATCHERS: list[Matcher] = []
 
 
+FALLBACKS: list[Matcher] = []
+
+
 def matcher(function: Matcher) -> Matcher:
-    """Register a matcher. They are tried in the order of this file; the first answer wins."""
+    """Register a matcher. They are tried in the order they are registered (this file, then
+    :mod:`workshop.friendly_python` and :mod:`workshop.friendly_sql`); the first answer wins."""
     MATCHERS.append(function)
+    return function
+
+
+def fallback(function: Matcher) -> Matcher:
+    """Register a matcher for a whole kind of error, tried only when no precise one answered."""
+    FALLBACKS.append(function)
     return function
 
 
@@ -467,6 +480,18 @@ def unknown_revision(error: BaseException) -> Explanation | None:
             "sure its changes are gone from the database: `alembic stamp <the revision before it>` "
             "rewrites alembic_version without touching any table, so use it with care.",
         )
+    labels = sorted({label for f in _revision_files() for label in f.branch_labels})
+    if labels:
+        close = get_close_matches(missing, labels, n=1, cutoff=0.6)
+        guess = f" Did you mean {close[0]!r}?" if close else ""
+        return Explanation(
+            None,
+            None,
+            f"There is no revision or branch label {missing!r}: no file in {VERSIONS}/ has that "
+            f"id, and the branch labels are {', '.join(labels)}.{guess}",
+            f"Use one of those labels (e.g. {(close or labels)[0]}@head), or check the id with "
+            "`alembic history` (wk.history()).",
+        )
     return Explanation(
         None,
         None,
@@ -579,124 +604,7 @@ def not_implemented(error: BaseException) -> Explanation | None:
     )
 
 
-# SQLSTATEs (PostgreSQL's error codes): what the database says happened, not how it words it.
-DUPLICATE_TABLE = "42P07"
-DUPLICATE_COLUMN = "42701"
-DUPLICATE_OBJECT = "42710"  # a constraint, index (by name) or type
-_NAMED = re.compile(r'"([^"]+)"')
-_SQLITE_TABLE_EXISTS = re.compile(r"^table \"?([\w.]+)\"? already exists$")
-
-
-def _sqlstate(orig: BaseException | None) -> str | None:
-    return getattr(orig, "pgcode", None)
-
-
-def _what_a_drop_loses(table: str) -> str | None:
-    """Rows or references that ``DROP TABLE table`` would lose, read from the database; None
-    when it holds nothing and nothing refers to it (or it cannot be read: then nothing is
-    claimed and no drop is advised)."""
-    from workshop import db
-
-    engine = db.engine()
-    inspector = sa.inspect(engine)
-    if table not in inspector.get_table_names():
-        return "it could not be read"
-    quoted = engine.dialect.identifier_preparer.quote(table)
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT count(*) FROM {quoted}")).scalar_one()
-    referrers = sorted(
-        other
-        for other in inspector.get_table_names()
-        if other != table
-        and any(fk["referred_table"] == table for fk in inspector.get_foreign_keys(other))
-    )
-    losses = []
-    if rows:
-        losses.append(f"it holds {rows} row{'s' if rows != 1 else ''}")
-    if referrers:
-        losses.append(f"{', '.join(referrers)} refer{'s' if len(referrers) == 1 else ''} to it")
-    return " and ".join(losses) or None
-
-
-@matcher
-def table_already_exists(error: BaseException) -> Explanation | None:
-    """Case 8: ``op.create_table`` for a table that is already there.
-
-    Known by SQLSTATE 42P07 (SQLite: its own exact message), never by words found anywhere in
-    the message: "column ... of relation "users" already exists" is another mistake. Dropping
-    the table is advised only when the database shows that nothing would be lost.
-    """
-    orig = _driver_error(error)
-    frame = _revision_frame(error)
-    if orig is None or frame is None:
-        return None
-    if _sqlstate(orig) == DUPLICATE_TABLE:
-        found = _NAMED.search(getattr(orig.diag, "message_primary", None) or str(orig))
-    elif _sqlstate(orig) is None:
-        found = _SQLITE_TABLE_EXISTS.match(str(orig).strip())
-    else:
-        return None
-    if found is None:
-        return None
-    table = found.group(1)
-    keep = (
-        f"If an earlier revision already creates {table}, remove this op.create_table (or pick "
-        "another name)."
-    )
-    loses = _what_a_drop_loses(table)
-    if loses is None:
-        fix = (
-            f"{keep} If it was made by hand (e.g. with %sql): it is empty and no table refers "
-            f"to it, so dropping it loses nothing: DROP TABLE {table}, then run the command again."
-        )
-    else:
-        fix = (
-            f"{keep} If it was made by hand (e.g. with %sql), do not drop it: {loses}. Rename it "
-            f"(ALTER TABLE {table} RENAME TO {table}_old), run the command again, then copy "
-            "what you need across."
-        )
-    return Explanation(
-        _relative(frame.filename),
-        frame.lineno,
-        f'The table "{table}" already exists, so {frame.name}() cannot create it again.'
-        + _database_state(frame.filename),
-        fix,
-    )
-
-
-@matcher
-def already_there(error: BaseException) -> Explanation | None:
-    """A column (42701), or a constraint, index or type (42710), that is already there.
-
-    Usually the database is ahead of ``alembic_version`` (a ``stamp`` to an older revision, or
-    a change made by hand), or two revisions make the same thing. Nothing is dropped.
-    """
-    orig = _driver_error(error)
-    frame = _revision_frame(error)
-    state = _sqlstate(orig)
-    if frame is None or state not in (DUPLICATE_COLUMN, DUPLICATE_OBJECT):
-        return None
-    primary = getattr(orig.diag, "message_primary", None) or str(orig)
-    names = _NAMED.findall(primary)
-    what = f'"{names[0]}"' if names else "it"
-    where = f' in table "{names[1]}"' if state == DUPLICATE_COLUMN and len(names) > 1 else ""
-    kind = "column" if state == DUPLICATE_COLUMN else "object"
-    if state == DUPLICATE_OBJECT:
-        kind = next((k for k in ("constraint", "index", "type") if primary.startswith(k)), kind)
-    return Explanation(
-        _relative(frame.filename),
-        frame.lineno,
-        f"The {kind} {what} is already there{where}, so {frame.name}() cannot make it again: "
-        f"{_clean(primary)}." + _database_state(frame.filename),
-        "The database is probably ahead of alembic_version: it already has what this revision "
-        "makes (after an `alembic stamp` to an older revision, or a change made by hand). Look "
-        "at the schema (wk.describe_table) and `alembic stamp` the revision it really matches, "
-        "or remove the duplicate from this revision if an earlier one makes it. Nothing needs "
-        "to be dropped.",
-    )
-
-
-@matcher
+@fallback
 def sql_error_in_revision(error: BaseException) -> Explanation | None:
     """Case 6: the database rejected a statement that a revision sent.
 
@@ -707,6 +615,9 @@ def sql_error_in_revision(error: BaseException) -> Explanation | None:
     if not isinstance(error, sa.exc.DBAPIError) or frame is None:
         return None
     reason = _clean(str(error.orig)) if error.orig is not None else type(error).__name__
+    detail = (getattr(getattr(error.orig, "diag", None), "message_detail", None) or "").strip()
+    if detail:
+        reason += f" ({detail.rstrip('.')})"
     return Explanation(
         _relative(frame.filename),
         frame.lineno,
@@ -716,7 +627,7 @@ def sql_error_in_revision(error: BaseException) -> Explanation | None:
     )
 
 
-@matcher
+@fallback
 def workshop_error(error: BaseException) -> Explanation | None:
     """Cases 11 and 12: the kit's own errors, which already say what and how, in this format.
 
@@ -755,7 +666,7 @@ _CANNOT_CONNECT = (
 )
 
 
-@matcher
+@fallback
 def database_unreachable(error: BaseException) -> Explanation | None:
     """Case 11: the database is not running, or the URL points at the wrong place."""
     from workshop import db
@@ -784,7 +695,7 @@ def explain(error: BaseException) -> Explanation | None:
 
     A matcher that fails is skipped, so explaining can never replace the original error.
     """
-    for function in MATCHERS:
+    for function in [*MATCHERS, *FALLBACKS]:
         try:
             explanation = function(error)
         except Exception:  # noqa: BLE001 - an explanation is a bonus, the error is what matters
@@ -925,3 +836,8 @@ def downgrade_notes(output: str) -> list[Explanation]:
             if note is not None:
                 notes.append(note)
     return notes
+
+
+# The matchers for Python mistakes in revision files and for statements the database refused
+# live in their own modules; importing them registers them, after the ones above.
+from workshop import friendly_python, friendly_sql  # noqa: E402, F401
