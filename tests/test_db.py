@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -120,6 +123,7 @@ def test_scratch_databases_are_dropped_afterwards() -> None:
 
 STARTER = """
 import sys
+import time
 from workshop import db
 import sqlalchemy as sa
 n = int(sys.argv[1])
@@ -334,6 +338,7 @@ def test_a_deleted_data_folder_is_announced_when_it_is_made_again() -> None:
 
 KERNEL = """
 import sys
+import time
 import sqlalchemy as sa
 from workshop import db
 def ask():
@@ -368,3 +373,115 @@ def test_a_running_kernel_starts_the_server_again_after_a_db_stop_elsewhere() ->
         kernel.kill()
         subprocess.run(stop, env=env, cwd=root, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+HOLDER = """
+import sys, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1])
+lock.acquire()
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+lock.release()
+"""
+
+
+def _hold_the_start_lock(root: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process that takes the embedded server's start lock and keeps it ``seconds``."""
+    lock = root / ".workshop" / "pgdata.lock"
+    lock.parent.mkdir(exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(lock), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    return holder
+
+
+def _the_fix(stderr: str, command: str) -> str:
+    """The shell command the error advises, in backquotes, that starts with ``command``."""
+    found = re.search(rf"`({command} \d+)`", stderr)
+    assert found, stderr
+    return found.group(1)
+
+
+def test_a_suspended_holder_of_the_start_lock_is_named_at_once_and_the_fix_works() -> None:
+    """A `workshop db start` suspended with Ctrl-Z while it holds the start lock: the next start
+    must not wait out its timeout, but name that process and say how to resume it; done, the
+    start succeeds."""
+    root = make_project()
+    env = dict(os.environ, WORKSHOP_ROOT=str(root), WORKSHOP_START_LOCK_TIMEOUT="60")
+    env.pop(db.URL_ENV, None)
+    cli = [sys.executable, "-m", "workshop.cli", "db"]
+    holder = _hold_the_start_lock(root, 4)
+    try:
+        os.kill(holder.pid, signal.SIGSTOP)
+        began = time.monotonic()
+        start = subprocess.run(
+            [*cli, "start"], env=env, cwd=root, capture_output=True, text=True, timeout=30
+        )
+        assert time.monotonic() - began < 20, "it gave up at once, not after the timeout"
+        assert start.returncode == 2, start.stderr
+        assert f"process {holder.pid} ({sys.executable} -c ' import sys, time" in start.stderr
+        assert "holds its lock, .workshop/pgdata.lock, and is suspended" in start.stderr
+        resume = _the_fix(start.stderr, "kill -CONT")
+        assert resume == f"kill -CONT {holder.pid}"
+        assert holder.poll() is None, "the kit ends nothing itself"
+
+        subprocess.run(resume, shell=True, check=True, timeout=10)
+        again = subprocess.run(
+            [*cli, "start"], env=env, cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert again.returncode == 0, again.stderr
+        assert "(running)" in again.stdout, again.stdout
+        assert holder.wait(timeout=30) == 0, "resumed, it finished and let go"
+    finally:
+        holder.kill()
+        subprocess.run([*cli, "stop"], env=env, cwd=root, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_live_holder_of_the_start_lock_is_named_while_waiting_and_at_the_timeout() -> None:
+    """A process that keeps the start lock (a hung start): the wait is explained once on stderr,
+    the timeout (WORKSHOP_START_LOCK_TIMEOUT, short here) ends in an error naming the holder and
+    the fix, and once the holder is ended as advised, the start succeeds."""
+    root = make_project()
+    env = dict(os.environ, WORKSHOP_ROOT=str(root), WORKSHOP_START_LOCK_TIMEOUT="3")
+    env.pop(db.URL_ENV, None)
+    cli = [sys.executable, "-m", "workshop.cli", "db"]
+    holder = _hold_the_start_lock(root, 600)
+    try:
+        start = subprocess.run(
+            [*cli, "start"], env=env, cwd=root, capture_output=True, text=True, timeout=30
+        )
+        assert start.returncode == 2, start.stderr
+        named = f"process {holder.pid} ({sys.executable} -c ' import sys, time"
+        notice = f"⏳ Waiting for {named}"
+        assert start.stderr.count(notice) == 1, start.stderr
+        assert "to finish starting or stopping the embedded PostgreSQL" in start.stderr
+        assert f"workshop: Waited 3 s for {named}" in start.stderr, start.stderr
+        assert "still holds .workshop/pgdata.lock (it is sleeping)" in start.stderr
+        assert "If it is still working" in start.stderr and "wait" in start.stderr
+        end = _the_fix(start.stderr, "kill")
+        assert end == f"kill {holder.pid}"
+        assert holder.poll() is None, "the kit ends nothing itself"
+
+        subprocess.run(end, shell=True, check=True, timeout=10)
+        holder.wait(timeout=30)
+        again = subprocess.run(
+            [*cli, "start"], env=env, cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert again.returncode == 0, again.stderr
+        assert "(running)" in again.stdout and "Waiting" not in again.stderr
+    finally:
+        holder.kill()
+        subprocess.run([*cli, "stop"], env=env, cwd=root, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
+def test_a_bad_start_lock_timeout_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(db.LOCK_TIMEOUT_ENV, value)
+    with pytest.raises(WorkshopError, match="must be a number of seconds"):
+        db.lock_timeout()

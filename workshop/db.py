@@ -20,15 +20,20 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import math
 import os
 import re
+import shlex
+import sys
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from workshop import paths
 from workshop.errors import WorkshopError
@@ -59,6 +64,247 @@ def pgdata_dir() -> Path:
     return paths.state_dir() / "pgdata"
 
 
+# --- the lock that serialises starting and stopping it ------------------------------------
+
+LOCK_TIMEOUT_ENV = "WORKSHOP_START_LOCK_TIMEOUT"
+# A start holds the lock for about a second, but a live holder may be making a new database:
+# initdb (no time limit), pg_ctl (10 s), then pgserver's own unbounded wait for "ready". Two
+# minutes leaves a slow, shared disk room for that; waiting longer is now bearable, since the
+# wait is explained after NOTICE_AFTER, and a suspended holder ends it at once.
+LOCK_TIMEOUT = 120.0
+NOTICE_AFTER = 5.0  # s of waiting before saying what for: a start holds the lock about a second
+STOPPED_GRACE = 2.0  # s a holder must stay stopped (Ctrl-Z) before waiting for it is given up
+_POLL = 0.25  # s between attempts
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The process holding the start lock, as found on this machine: what to name, what it does."""
+
+    pid: int
+    command: str
+    status: str | None  # psutil's ("running", "sleeping", "stopped"...); None when unreadable
+
+    @property
+    def stopped(self) -> bool:
+        """Suspended (Ctrl-Z, SIGSTOP): it cannot let go of the lock until it is continued."""
+        import psutil
+
+        return self.status == psutil.STATUS_STOPPED
+
+    def __str__(self) -> str:
+        return f"process {self.pid} ({self.command})"
+
+
+def lock_file(data: Path) -> Path:
+    """The lock file of ``data``'s server: beside the data folder, so it outlives the folder."""
+    return data.parent / f"{data.name}.lock"
+
+
+def lock_timeout() -> float:
+    """How long to wait for another process's start or stop: ``WORKSHOP_START_LOCK_TIMEOUT``
+    seconds when set (tests use a short one), else :data:`LOCK_TIMEOUT`."""
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return LOCK_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds < math.inf:
+        raise WorkshopError(
+            f"{LOCK_TIMEOUT_ENV} must be a number of seconds, not {raw!r}.",
+            fix=f"Set it to e.g. {LOCK_TIMEOUT:.0f}, or unset it.",
+        )
+    return seconds
+
+
+@contextlib.contextmanager
+def server_lock(data: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the lock that lets one process at a time start or stop ``data``'s server.
+
+    Another process may hold it for long, or for ever: a hung ``workshop db start``, a kernel
+    stuck in initdb, a process suspended with Ctrl-Z. Waiting in silence for two minutes and then
+    failing with filelock's bare ``Timeout`` left the participant with nothing to act on. So
+    after :data:`NOTICE_AFTER` seconds this says once, on stderr, what it waits for and which
+    process holds the lock; a holder that stays suspended for :data:`STOPPED_GRACE` seconds ends
+    the wait, since it cannot let go until it is resumed; and running out of time raises a
+    :class:`WorkshopError` naming the holder and the fix. Nothing is ever signalled or ended
+    here: which process may go is the participant's call.
+    """
+    path = lock_file(data)
+    lock = FileLock(str(path))
+    _acquire(lock, path, lock_timeout() if timeout is None else timeout)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _acquire(lock: FileLock, path: Path, timeout: float) -> None:
+    """Take ``lock``, watching its holder meanwhile (see :func:`server_lock`)."""
+    started = time.monotonic()
+    notice_after = min(NOTICE_AFTER, timeout / 2)
+    told = False
+    stopped_since: float | None = None
+    while True:
+        try:
+            lock.acquire(timeout=_POLL)
+            return
+        except Timeout:
+            pass
+        now = time.monotonic()
+        holder = find_lock_holder(path, scan=False)
+        if holder is None or not holder.stopped:
+            stopped_since = None
+        elif stopped_since is None:
+            stopped_since = now
+        elif now - stopped_since >= STOPPED_GRACE:
+            raise _suspended_holder_error(path, holder)
+        if now - started >= timeout:
+            raise _timed_out_error(path, holder or find_lock_holder(path, scan=True), timeout)
+        if not told and now - started >= notice_after:
+            print(
+                _waiting_notice(path, holder or find_lock_holder(path, scan=True)), file=sys.stderr
+            )
+            told = True
+
+
+def find_lock_holder(path: Path, *, scan: bool) -> LockHolder | None:
+    """The process holding the lock on ``path``, from facts this machine gives; None if unknown.
+
+    On Linux, ``/proc/locks`` names the process that took each lock, by the file's device and
+    inode: exact, and cheap enough to read at every attempt. Elsewhere, or when the pid it names
+    is gone (a fork inherited the lock), ``scan=True`` looks through every process's open files
+    for the lock file (slower, and it names a process that has the file open).
+    """
+    for pid in _pids_in_proc_locks(path):
+        holder = _describe(pid)
+        if holder is not None:
+            return holder
+    if scan:
+        for pid in _pids_with_file_open(path):
+            holder = _describe(pid)
+            if holder is not None:
+                return holder
+    return None
+
+
+def _pids_in_proc_locks(path: Path) -> list[int]:
+    """Pids that ``/proc/locks`` says hold a lock on ``path``'s inode, same device first.
+
+    A line reads ``1: FLOCK  ADVISORY  WRITE 4242 fe:00:5392458 0 EOF`` (major and minor in hex,
+    the inode in decimal); a ``->`` line is a process blocked waiting, not a holder. Some
+    filesystems (overlays) report another device than ``stat`` does, so the inode alone counts
+    too, but only for a process that has the file open.
+    """
+    try:
+        status = path.stat()
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return []
+    device = f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}"
+    same_device, same_inode = [], []
+    for line in lines:
+        fields = line.split()
+        if "->" in fields or len(fields) < 6:
+            continue
+        where, _, inode = fields[5].rpartition(":")
+        if inode != str(status.st_ino) or not fields[4].isdigit():
+            continue
+        (same_device if where == device else same_inode).append(int(fields[4]))
+    if same_device or not same_inode:
+        return same_device
+    having_it_open = set(_pids_with_file_open(path))
+    return [pid for pid in same_inode if pid in having_it_open]
+
+
+def _pids_with_file_open(path: Path) -> list[int]:
+    """Other processes that have ``path`` open, as far as this user may see."""
+    import psutil
+
+    target = os.path.realpath(path)
+    found = []
+    for process in psutil.process_iter():
+        if process.pid == os.getpid():
+            continue
+        try:
+            if any(file.path == target for file in process.open_files()):
+                found.append(process.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _describe(pid: int) -> LockHolder | None:
+    """``pid`` as a :class:`LockHolder`; None when it is gone (an exited process holds nothing)."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        with process.oneshot():
+            status = process.status()
+            command = shlex.join(process.cmdline()) or process.name()
+    except psutil.NoSuchProcess:
+        return None
+    except psutil.AccessDenied:
+        return LockHolder(pid, "another user's, not readable", None)
+    if status == psutil.STATUS_ZOMBIE:
+        return None
+    command = " ".join(command.split())  # a `python -c` script's newlines, on one line
+    if len(command) > 120:
+        command = command[:117] + "..."
+    return LockHolder(pid, command, status)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the project when it is inside it, as the participant knows it."""
+    try:
+        return str(path.relative_to(paths.root()))
+    except (ValueError, WorkshopError):
+        return str(path)
+
+
+def _waiting_notice(path: Path, holder: LockHolder | None) -> str:
+    who = str(holder) if holder else "another process (which one, this machine does not say)"
+    return (
+        f"⏳ Waiting for {who} to finish starting or stopping the embedded PostgreSQL: "
+        f"it holds {_shown(path)}."
+    )
+
+
+def _suspended_holder_error(path: Path, holder: LockHolder) -> WorkshopError:
+    return WorkshopError(
+        f"The embedded PostgreSQL cannot start or stop now: {holder} holds its lock, "
+        f"{_shown(path)}, and is suspended (stopped, as Ctrl-Z does), so it cannot let go.",
+        fix=(
+            f"Resume it with `kill -CONT {holder.pid}` (or `fg` in the terminal where it was "
+            f"suspended) and let it finish; or, if you do not need it, end it with "
+            f"`kill {holder.pid}` then `kill -CONT {holder.pid}`. Then run your command again."
+        ),
+    )
+
+
+def _timed_out_error(path: Path, holder: LockHolder | None, timeout: float) -> WorkshopError:
+    if holder is None:
+        return WorkshopError(
+            f"Waited {timeout:.0f} s for another process to finish starting or stopping the "
+            f"embedded PostgreSQL: it still holds {_shown(path)}, and this machine does not say "
+            "which process that is.",
+            fix=f"Find it with `fuser -v {path}` or `lsof {path}`; wait for it if it is working, "
+            "or end it if it hangs. Then run your command again.",
+        )
+    return WorkshopError(
+        f"Waited {timeout:.0f} s for {holder} to finish starting or stopping the embedded "
+        f"PostgreSQL: it still holds {_shown(path)} (it is {holder.status or 'running'}).",
+        fix=(
+            "If it is still working (making a new database can take a minute on a busy "
+            f"machine), wait, then run your command again. If it hangs, end it with "
+            f"`kill {holder.pid}`: the lock is freed when it exits."
+        ),
+    )
+
+
 def start_embedded(data: Path | None = None) -> Path:
     """Start the embedded server if it is not running; return its unix-socket folder.
 
@@ -73,7 +319,7 @@ def start_embedded(data: Path | None = None) -> Path:
     pg = _pgserver()
     data = data or pgdata_dir()
     made_before = data.parent / f"{data.name}.made"  # outside the data folder, so it outlives it
-    with FileLock(str(data.parent / f"{data.name}.lock"), timeout=120):
+    with server_lock(data):
         set_aside_stale_pid_file(data)
         if server_pid(data) is None:
             forget_pgserver_instance(data)  # stopped by another process: start it again
@@ -182,7 +428,7 @@ def stop_embedded(data: Path | None = None) -> bool:
     """
     data = data or pgdata_dir()
     pg = _pgserver()
-    with FileLock(str(data.parent / f"{data.name}.lock"), timeout=120):
+    with server_lock(data):
         if server_pid(data) is None:
             set_aside_stale_pid_file(data)
             return False
