@@ -638,6 +638,20 @@ def test_database_unreachable(project: Path, capsys, monkeypatch: pytest.MonkeyP
 # --- 12. no alembic.ini --------------------------------------------------------------------
 
 
+def test_the_embedded_database_not_answering_is_not_blamed_on_a_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With no WORKSHOP_DATABASE_URL set, the advice is about the embedded server, not a URL."""
+    error = sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+    monkeypatch.delenv(db.URL_ENV, raising=False)
+    explanation = friendly.explain(error)
+    assert explanation is not None and "cannot connect to the database" in explanation.what
+    assert db.URL_ENV not in explanation.fix
+    assert "`workshop db status`" in explanation.fix and "`workshop db start`" in explanation.fix
+    monkeypatch.setenv(db.URL_ENV, "postgresql://someone@elsewhere/db")
+    assert db.URL_ENV in friendly.explain(error).fix
+
+
 def test_no_alembic_ini_in_the_kit(
     project: Path, capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

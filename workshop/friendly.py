@@ -623,7 +623,23 @@ def sql_error_in_revision(error: BaseException) -> Explanation | None:
         frame.lineno,
         f"The database refused a statement in {frame.name}(): {reason}."
         + _database_state(frame.filename),
-        "Correct the statement at that line, save, and run the command again." + _sqlite_cleanup(),
+        "Correct the statement at that line, save, and run the command again."
+        + _sqlite_cleanup()
+        + _rerun_after_autocommit(frame.filename),
+    )
+
+
+def _rerun_after_autocommit(revision_file: str) -> str:
+    """What else the fix needs when part of the revision was committed before it failed."""
+    from workshop import db
+
+    if db.backend() == "sqlite" or not _commits_as_it_goes(Path(revision_file)):
+        return ""
+    return (
+        " What ran in or before autocommit_block() stays, so the next run would make it again "
+        "and fail: let those steps skip what is already there (op.add_column(..., "
+        "if_not_exists=True), CREATE INDEX CONCURRENTLY IF NOT EXISTS), or undo them by hand "
+        "first."
     )
 
 
@@ -666,10 +682,25 @@ _CANNOT_CONNECT = (
 )
 
 
+def _reconnect_advice() -> str:
+    """The fix for a database that does not answer: which one depends on the setting."""
+    from workshop import db
+
+    if os.environ.get(db.URL_ENV, "").strip():
+        return (
+            f"Check that the database server is running and that {db.URL_ENV} has the right "
+            "host, port, user and password. Unset it to use the embedded PostgreSQL instead."
+        )
+    return (
+        "The embedded PostgreSQL (data in .workshop/pgdata) is not answering: `workshop db "
+        "status` says whether it runs, and `workshop db start` starts it. Your data stays in "
+        ".workshop/pgdata."
+    )
+
+
 @fallback
 def database_unreachable(error: BaseException) -> Explanation | None:
     """Case 11: the database is not running, or the URL points at the wrong place."""
-    from workshop import db
 
     for link in _chain(error):
         if isinstance(link, sa.exc.OperationalError) and any(
@@ -680,9 +711,7 @@ def database_unreachable(error: BaseException) -> Explanation | None:
                 None,
                 f"The kit cannot connect to the database: {_clean(str(link.orig))}. Nothing was "
                 "run.",
-                f"Check that the database server is running and that {db.URL_ENV} (if you set it) "
-                "has the right host, port, user and password. Unset it to use the embedded "
-                "PostgreSQL; `workshop db status` shows whether that one runs.",
+                _reconnect_advice(),
             )
     return None
 

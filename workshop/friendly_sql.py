@@ -177,6 +177,22 @@ def lock_not_available(error: BaseException) -> Explanation | None:
 # --- already there -----------------------------------------------------------------------
 
 
+_STATEMENT_KINDS = (
+    (re.compile(r"^\s*CREATE\s+(?:UNLOGGED\s+|TEMP(?:ORARY)?\s+)?TABLE\b", re.I), "table"),
+    (re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b", re.I), "index"),
+    (re.compile(r"^\s*ALTER\s+TABLE\b.*\bADD\s+CONSTRAINT\b", re.I | re.S), "constraint"),
+    (re.compile(r"^\s*CREATE\s+SEQUENCE\b", re.I), "sequence"),
+    (re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:MATERIALIZED\s+)?VIEW\b", re.I), "view"),
+)
+
+
+def _statement_kind(error: BaseException) -> str | None:
+    """What the failed statement creates ("table", "index", ...), read from the statement
+    SQLAlchemy sent; 42P07 ("relation already exists") is the same code for all of them."""
+    statement = getattr(error, "statement", None) or ""
+    return next((kind for pattern, kind in _STATEMENT_KINDS if pattern.search(statement)), None)
+
+
 def _what_a_drop_loses(table: str) -> str | None:
     """Rows or references that ``DROP TABLE table`` would lose, read from the database; None
     when it holds nothing and nothing refers to it (or it cannot be read: then nothing is
@@ -217,6 +233,8 @@ def table_already_exists(error: BaseException) -> Explanation | None:
     if orig is None or frame is None:
         return None
     if _sqlstate(orig) == DUPLICATE_TABLE:
+        if _statement_kind(error) != "table":
+            return None  # 42P07 is any relation: an index or a constraint's index is another case
         found = _NAMED.search(getattr(orig.diag, "message_primary", None) or str(orig))
     elif _sqlstate(orig) is None:
         found = _SQLITE_TABLE_EXISTS.match(str(orig).strip())
@@ -260,7 +278,8 @@ def already_there(error: BaseException) -> Explanation | None:
     orig = _driver_error(error)
     frame = _revision_frame(error)
     state = _sqlstate(orig)
-    if frame is None or state not in (DUPLICATE_COLUMN, DUPLICATE_OBJECT):
+    relation = state == DUPLICATE_TABLE and _statement_kind(error) not in ("table", None)
+    if frame is None or not (state in (DUPLICATE_COLUMN, DUPLICATE_OBJECT) or relation):
         return None
     primary = getattr(orig.diag, "message_primary", None) or str(orig)
     names = _NAMED.findall(primary)
@@ -269,6 +288,8 @@ def already_there(error: BaseException) -> Explanation | None:
     kind = "column" if state == DUPLICATE_COLUMN else "object"
     if state == DUPLICATE_OBJECT:
         kind = next((k for k in ("constraint", "index", "type") if primary.startswith(k)), kind)
+    if relation:
+        kind = _statement_kind(error) or kind
     return Explanation(
         _relative(frame.filename),
         frame.lineno,
