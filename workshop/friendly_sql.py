@@ -295,12 +295,27 @@ def already_there(error: BaseException) -> Explanation | None:
         frame.lineno,
         f"The {kind} {what} is already there{where}, so {frame.name}() cannot make it again: "
         f"{_clean(primary)}." + _database_state(frame.filename),
-        "The database is probably ahead of alembic_version: it already has what this revision "
-        "makes (after an `alembic stamp` to an older revision, or a change made by hand). Look "
-        "at the schema (wk.describe_table) and `alembic stamp` the revision it really matches, "
-        "or remove the duplicate from this revision if an earlier one makes it. Nothing needs "
-        "to be dropped.",
+        _where_the_tables_are()
+        or "The database is probably ahead of alembic_version: it already has what this "
+        "revision makes (after an `alembic stamp` to an older revision, or a change made by "
+        "hand). Look at the schema (wk.describe_table) and `alembic stamp` the revision it "
+        "really matches, or remove the duplicate from this revision if an earlier one makes "
+        "it. Nothing needs to be dropped.",
     )
+
+
+def _where_the_tables_are() -> str:
+    """The stamp that puts alembic_version where the tables really are, when the drift check
+    finds exactly one revision whose schema they match ("" when it finds none, or fails)."""
+    from workshop import drift
+
+    try:
+        found = drift.check(_current_revisions() or ())
+    except Exception:  # noqa: BLE001 - the general advice stands without it
+        return ""
+    if found is None or not found.matches:
+        return ""
+    return f"The database is ahead of alembic_version: {found.fix} Nothing needs to be dropped."
 
 
 # --- the data is in the way ---------------------------------------------------------------
