@@ -4,6 +4,7 @@
     workshop db status|start|stop    the database the kit uses
     workshop lessons                 the lessons and their checks
     workshop reset [LESSON]          files and database to a lesson's start (backups first)
+    workshop restore [BACKUP|--list] put a backup's files and database back (backup first)
     workshop doctor                  diagnose files and database, and propose the fix
     workshop build [LESSON...]       regenerate participant notebooks and stored outputs
     workshop submit [--name NAME]    hand in: submissions/<name>.zip
@@ -90,6 +91,16 @@ def _reset(args: argparse.Namespace, _extra: list[str]) -> int:
 
     saved = lessons.reset_to(args.lesson)
     lessons.describe_start(lessons.lesson(args.lesson), saved)
+    return 0
+
+
+def _restore(args: argparse.Namespace, _extra: list[str]) -> int:
+    from workshop import restore
+
+    if args.list:
+        print(restore.listing())
+        return 0
+    print(restore.report(restore.restore(args.backup)))
     return 0
 
 
@@ -181,6 +192,21 @@ def parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("lesson", nargs="?", default="00", help="lesson id (default: 00)")
     reset.set_defaults(run=_reset)
+
+    restore_parser = verbs.add_parser(
+        "restore",
+        help="put a backup's files and database back as saved (what is there now is backed up "
+        "first)",
+    )
+    restore_parser.add_argument(
+        "backup",
+        nargs="?",
+        help="a folder name in .workshop/backups/, or its path (default: the newest)",
+    )
+    restore_parser.add_argument(
+        "--list", action="store_true", help="list the backups and what each holds"
+    )
+    restore_parser.set_defaults(run=_restore)
 
     doctor = verbs.add_parser("doctor", help="diagnose the files and the database")
     doctor.set_defaults(run=_doctor)
