@@ -314,6 +314,13 @@ def test_a_bad_backup_is_refused_with_a_fix_and_nothing_changes(project: Path, c
     assert _backups(project) == before, "a refused restore made a backup folder"
 
 
+def test_with_no_backup_at_all_there_is_nothing_to_restore(project: Path) -> None:
+    with pytest.raises(WorkshopError, match="There is no backup to restore"):
+        restore.restore()
+    assert _backups(project) == []
+    assert "There are no backups in .workshop/backups/ yet" in restore.listing()
+
+
 def test_the_command_lists_backups_and_restores_the_newest(project: Path) -> None:
     older = project / ".workshop" / "backups" / "20200101-000000-lesson-01" / "versions"
     older.mkdir(parents=True)
