@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -74,6 +76,17 @@ def test_the_participant_is_told_where_the_earlier_archive_went(project: Path) -
         "Your earlier archive is kept as submissions/earlier/Ada-Lovelace-20231114T221320Z.zip; "
         "only Ada-Lovelace.zip is graded."
     )
+
+    # The command says it too.
+    said = subprocess.run(
+        [sys.executable, "-m", "workshop.cli", "submit", "--name", WHO],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert said.returncode == 0, said.stderr
+    assert "Handed in: submissions/Ada-Lovelace.zip" in said.stdout
+    assert "Your earlier archive is kept as submissions/earlier/Ada-Lovelace-" in said.stdout
 
 
 def test_handing_in_writes_nothing_but_the_new_archive_and_the_moved_one(

@@ -120,8 +120,11 @@ def _build(args: argparse.Namespace, _extra: list[str]) -> int:
 def _submit(args: argparse.Namespace, _extra: list[str]) -> int:
     from workshop import submit
 
-    archive = submit.submit(args.name, Path(args.out) if args.out else None)
-    print(f"Handed in: {paths.relative(str(archive))}")
+    handed = submit.hand_in(args.name, Path(args.out) if args.out else None)
+    print(f"Handed in: {paths.relative(str(handed.archive))}")
+    note = handed.earlier_note()
+    if note is not None:
+        print(note)
     print("Give this file to your instructor (upload it, or copy it to the shared folder).")
     return 0
 

@@ -476,7 +476,8 @@ def unknown_revision(error: BaseException) -> Explanation | None:
             f"The database says it is at revision {missing!r} (in its alembic_version table), but "
             f"no file in {VERSIONS}/ has revision = {missing!r}. The file was probably deleted "
             "or renamed after it was applied, so Alembic cannot work out where the database is.",
-            "Restore the file (from git, your editor, or .workshop/backups/). Only if you are "
+            "Restore the file (from git, your editor, or a backup: `workshop restore --list`). "
+            "Only if you are "
             "sure its changes are gone from the database: `alembic stamp <the revision before it>` "
             "rewrites alembic_version without touching any table, so use it with care.",
         )
