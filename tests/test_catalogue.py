@@ -706,6 +706,16 @@ CASES: list[Case] = [
         "op.add_column",
     ),
     Case(
+        "a NOT NULL column added with raw SQL to a table with rows",
+        _second('op.execute("ALTER TABLE account ADD COLUMN role varchar(20) NOT NULL")'),
+        _upgrade_head,
+        ('"role" is NOT NULL', "already has rows (3 of them)"),
+        ("in raw SQL: ... NOT NULL DEFAULT",),
+        lambda p: _edit(p, R2, 'NOT NULL")', "NOT NULL DEFAULT 'member'\")"),
+        R2,
+        "op.execute",
+    ),
+    Case(
         "a unique index the data already breaks",
         _second('op.create_index("ix_account_email", "account", ["email"], unique=True)'),
         _upgrade_head,

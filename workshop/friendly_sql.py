@@ -344,7 +344,8 @@ def not_null_with_rows(error: BaseException) -> Explanation | None:
         "empty table." + _database_state(frame.filename),
         f"Give the existing rows a value: add server_default to the column, e.g. "
         f'sa.Column("{column}", ..., nullable=False, server_default="...") (a text value '
-        'is quoted, a number is too: server_default="0"). Or, as in lesson 08, in three steps: '
+        'is quoted, a number is too: server_default="0"; in raw SQL: ... NOT NULL DEFAULT '
+        "'...'). Or, as in lesson 08, in three steps: "
         'add the column with nullable=True, fill it with op.execute("UPDATE ..."), then '
         f'op.alter_column("{table}", "{column}", nullable=False).',
     )
