@@ -283,37 +283,32 @@ def _fix_helper(project: Path) -> None:
     _edit(project, R2, TAG, TAG + "\n    op.execute(f\"SELECT {domain_of('email')} FROM account\")")
 
 
-def _make_missing_package(project: Path) -> None:
-    _base(project)
-    write_revision(project, "0002", "0001", TAG, DROP_TAG)
-    _edit(
-        project,
-        R2,
-        "import sqlalchemy as sa\n",
-        "import sqlalchemy as sa\nimport sqlalchemy_utils\n",
-    )
+def _base_and_tag_then_edit(file: str, old: str, new: str) -> Callable[[Path], None]:
+    """The base, a revision 0002 that makes the tag table, and one edit: the mistake."""
+
+    def make(project: Path) -> None:
+        _base(project)
+        write_revision(project, "0002", "0001", TAG, DROP_TAG)
+        _edit(project, file, old, new)
+
+    return make
 
 
-def _make_cycle(project: Path) -> None:
-    _base(project)
-    write_revision(project, "0002", "0001", TAG, DROP_TAG)
-    _edit(
-        project,
-        "0001_revision_0001.py",
-        "down_revision: str | Sequence[str] | None = None",
-        "down_revision: str | Sequence[str] | None = '0002'",
-    )
+_make_missing_package = _base_and_tag_then_edit(
+    R2, "import sqlalchemy as sa\n", "import sqlalchemy as sa\nimport sqlalchemy_utils\n"
+)
 
 
-def _make_branch(project: Path) -> None:
-    _base(project)
-    write_revision(project, "0002", "0001", TAG, DROP_TAG)
-    _edit(
-        project,
-        R2,
-        "branch_labels: str | Sequence[str] | None = None",
-        "branch_labels = ('feature',)",
-    )
+_make_cycle = _base_and_tag_then_edit(
+    "0001_revision_0001.py",
+    "down_revision: str | Sequence[str] | None = None",
+    "down_revision: str | Sequence[str] | None = '0002'",
+)
+
+
+_make_branch = _base_and_tag_then_edit(
+    R2, "branch_labels: str | Sequence[str] | None = None", "branch_labels = ('feature',)"
+)
 
 
 def _make_convention(project: Path) -> None:
@@ -724,6 +719,16 @@ CASES: list[Case] = [
         lambda p: _sql("UPDATE account SET email = 'c@x' WHERE id = 3"),
         R2,
         "op.create_index",
+    ),
+    Case(
+        "a data migration inserting a row that is already there",
+        _second("op.execute(\"INSERT INTO account (id, email) VALUES (1, 'z@x')\")"),
+        _upgrade_head,
+        ("A row with the same unique key is already there", "Key (id)=(1) already exists"),
+        ("ON CONFLICT DO NOTHING",),
+        lambda p: _edit(p, R2, "'z@x')", "'z@x') ON CONFLICT DO NOTHING"),
+        R2,
+        "op.execute",
     ),
     Case(
         "an f-string SQL with a quote in the value",
