@@ -112,3 +112,4 @@ def bubblewrap() -> None:
 
 
 from .labserver import lab  # noqa: E402, F401 - the `lab` fixture, shared by lab and browser tests
+from .orchestrator_real import real_app, real_orchestrator  # noqa: E402, F401 - the real thing
