@@ -673,8 +673,8 @@ CASES: list[Case] = [
             '        op.execute(f"UPDATE account SET email = lower(email) WHERE id = {row.id}")'
         ),
         lambda: commands.upgrade("0001:0002", sql=True),
-        ("with --sql Alembic only writes SQL",),
-        ("Run this revision without --sql",),
+        ("reads rows through op.get_bind()", "with --sql Alembic only writes SQL"),
+        ("Run this revision without --sql", "context.is_offline_mode()"),
         lambda p: None,
         R2,
         ".fetchall()",

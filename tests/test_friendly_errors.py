@@ -721,3 +721,17 @@ def test_a_failing_matcher_never_hides_the_error(monkeypatch: pytest.MonkeyPatch
     )
     assert explanation is not None
     assert str(explanation).startswith("🛑 migrations/versions/a.py, line 3:")
+
+
+def test_an_offline_failure_that_reads_no_rows_is_not_blamed_on_reading(
+    project: Path, capsys
+) -> None:
+    """With --sql, only a step that asks the database (op.get_bind()) gets that explanation;
+    another offline limit, here a constraint without a name, does not."""
+    write_revision(project, "0001", None, ACCOUNT, DROP_ACCOUNT)
+    write_revision(project, "0002", "0001", 'op.drop_constraint(None, "account")')
+    with pytest.raises(BaseException) as raised:
+        commands.upgrade("0001:0002", sql=True)
+    explanation = friendly.explain(raised.value)
+    assert explanation is None or "get_bind" not in explanation.what, explanation
+    assert "get_bind" not in printed(capsys, project)

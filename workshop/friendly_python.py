@@ -191,15 +191,38 @@ def asks_the_database_offline(error: BaseException) -> Explanation | None:
     frame = _revision_frame(error)
     if frame is None or not getattr(error, "workshop_offline", False):
         return None
+    if not _statement_calls(frame.filename, frame.lineno or 0, "get_bind"):
+        return None  # another offline limit (batch mode, a nameless constraint): not this
     return Explanation(
         *_where(frame),
-        f"{_who(frame)} needs answers from the database (it reads rows), but with --sql Alembic "
-        "only writes SQL, without connecting: there is no database to ask, so op.get_bind() "
-        "returns nothing usable. No SQL script was finished.",
-        "Run this revision without --sql. Or, for a SQL script, write the data step as SQL the "
-        'database runs itself, e.g. op.execute("UPDATE account SET email = lower(email)"), '
-        "instead of reading rows in Python.",
+        f"{_who(frame)} reads rows through op.get_bind(), but with --sql Alembic only writes "
+        "SQL, without connecting: there is no database to ask, so what op.get_bind() returns "
+        "cannot run queries. No SQL script was finished.",
+        "Run this revision without --sql. Or, for a SQL script, guard the reading step with "
+        "`if not context.is_offline_mode():` (from alembic import context), as lesson 07 "
+        'shows, or write it as SQL the database runs itself, e.g. op.execute("UPDATE ...").',
     )
+
+
+def _statement_calls(file: str, line: int, name: str) -> bool:
+    """Whether the statement at ``file:line`` (which may span lines) calls ``name``."""
+    try:
+        tree = ast.parse(Path(file).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    for statement in ast.walk(tree):
+        if not isinstance(statement, ast.stmt) or isinstance(
+            statement, ast.FunctionDef | ast.If | ast.For | ast.With | ast.While | ast.Try
+        ):
+            continue
+        if statement.lineno <= line <= (statement.end_lineno or statement.lineno) and any(
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute | ast.Name)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) == name
+            for node in ast.walk(statement)
+        ):
+            return True
+    return False
 
 
 # --- how the revision files point at each other -------------------------------------------
