@@ -41,6 +41,31 @@ TYPED_ANSWERS = [
 ]  # fmt: skip
 
 
+#: The workflows the schema migration seeds, as orchestrator-core 5.5.0's migrations do.
+SEEDED_WORKFLOWS = {
+    ("modify_note", "MODIFY", False),
+    ("task_clean_up_tasks", "SYSTEM", True),
+    ("task_resume_workflows", "SYSTEM", True),
+    ("task_validate_products", "SYSTEM", True),
+    ("task_validate_subscriptions", "SYSTEM", True),
+    ("task_validate_product_type", "SYSTEM", True),
+    ("task_validate_awaiting_callbacks", "SYSTEM", True),
+}
+
+#: The rows per product table right after the schema migration: only the seeded workflows.
+NOTHING_REGISTERED = {
+    "products": 0,
+    "product_blocks": 0,
+    "resource_types": 0,
+    "fixed_inputs": 0,
+    "product_product_blocks": 0,
+    "product_block_resource_types": 0,
+    "product_block_relations": 0,
+    "workflows": len(SEEDED_WORKFLOWS),
+    "products_workflows": 0,
+}
+
+
 def install_schema(root: Path) -> None:
     """The products track's starting point: the schema migration in versions/, applied."""
     for file in (root / "solutions" / "migrations" / "schema").glob("*.py"):
@@ -106,9 +131,10 @@ def assert_workshop_products() -> None:
         "product_product_blocks": 3,
         "product_block_resource_types": 5,
         "product_block_relations": 1,
-        "workflows": 0,
+        "workflows": len(SEEDED_WORKFLOWS),
         "products_workflows": 0,
     }
+    assert rows("SELECT name, target, is_task FROM workflows") == SEEDED_WORKFLOWS
     assert rows("SELECT name, description, product_type, tag, status FROM products") == {
         ("User Group", "user group administration", "UserGroup", "GROUP", "active"),
         ("User internal", "user administration - internal", "User", "USER_INT", "active"),

@@ -18,7 +18,7 @@ from workshop.exercises.lesson12 import USERNAME_REGISTRATION, product_rows
 
 from .conftest import REPO
 from .exercise_support import edited, verdict
-from .products_support import counts, install_schema, state
+from .products_support import NOTHING_REGISTERED, SEEDED_WORKFLOWS, counts, install_schema, state
 
 REFERENCE = REPO / "solutions" / "migrations" / "13"
 DATA0001 = "data0001_add_username_registration_product.py"
@@ -50,7 +50,7 @@ def test_the_helper_migration_matches_lesson_12_and_reruns(lesson_13: Path) -> N
     commands.run(command.upgrade, "heads", quiet=True)
     assert state() == before, "a second run must change nothing (same rows, same ids)"
     commands.run(command.downgrade, "-1", quiet=True)
-    assert set(counts().values()) == {0}
+    assert counts() == NOTHING_REGISTERED
 
 
 def test_13_1_solution_passes_and_leaves_the_database_at_data0002(lesson_13: Path) -> None:
@@ -58,7 +58,8 @@ def test_13_1_solution_passes_and_leaves_the_database_at_data0002(lesson_13: Pat
     result = verdict("13.1")
     assert result.passed, result
     assert commands.current_revisions() == ("data0002",)
-    assert counts()["workflows"] == 2 and counts()["products_workflows"] == 2
+    assert counts()["workflows"] == 2 + len(SEEDED_WORKFLOWS)
+    assert counts()["products_workflows"] == 2
 
 
 def test_13_1_passes_twice(lesson_13: Path) -> None:

@@ -12,7 +12,7 @@ from workshop import db
 from workshop import product_helpers as h
 from workshop.errors import WorkshopError
 
-from .products_support import counts, install_schema, rows, state
+from .products_support import SEEDED_WORKFLOWS, counts, install_schema, rows, state
 
 
 def _register_everything(conn: sa.Connection) -> None:
@@ -31,7 +31,9 @@ def _register_everything(conn: sa.Connection) -> None:
     h.create_product_product_block(conn, "Username registration", "Username")
     h.create_product_block_resource_type(conn, "Username", "username")
     h.create_product_block_relation(conn, "Account", "Username", min=1, max=None)
-    h.create_workflow(conn, "create_username_registration", target="CREATE")
+    h.create_workflow(
+        conn, "create_username_registration", target="CREATE", description="Create a username"
+    )
     h.create_product_workflow(conn, "Username registration", "create_username_registration")
 
 
@@ -51,7 +53,7 @@ def test_every_create_helper_is_idempotent(project: Path) -> None:
         "product_product_blocks": 1,
         "product_block_resource_types": 1,
         "product_block_relations": 1,
-        "workflows": 1,
+        "workflows": 1 + len(SEEDED_WORKFLOWS),
         "products_workflows": 1,
     }
     assert rows("SELECT description FROM products") == {("a product with a quote: it's fine",)}
@@ -124,7 +126,7 @@ def test_deleting_a_row_takes_its_links_along(project: Path) -> None:
     assert left["fixed_inputs"] == left["product_product_blocks"] == 0
     assert left["products_workflows"] == left["product_block_resource_types"] == 0
     assert left["product_block_relations"] == 0
-    assert left["workflows"] == left["resource_types"] == 1
+    assert left["workflows"] == 1 + len(SEEDED_WORKFLOWS) and left["resource_types"] == 1
 
 
 @pytest.mark.parametrize(

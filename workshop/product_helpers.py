@@ -385,15 +385,18 @@ def create_workflow(
     name: str,
     *,
     target: str,
-    description: str | None = None,
+    description: str,
+    is_task: bool = False,
     workflow_id: uuid.UUID | str | None = None,
 ) -> uuid.UUID:
     """Register a workflow (``target``: CREATE, MODIFY, TERMINATE or SYSTEM); return its id.
 
+    ``description`` is required, as in orchestrator-core, where ``workflows.description`` is
+    NOT NULL. ``is_task`` marks a task (a SYSTEM workflow run from the task list).
     Link it to products with :func:`create_product_workflow`.
     Inverse: ``delete_workflow(conn, name)`` (which also deletes its links to products).
     """
-    values = {"name": name, "target": target, "description": description}
+    values = {"name": name, "target": target, "description": description, "is_task": is_task}
     _insert_ignoring_conflicts(
         conn, schema.workflows, _with_id(conn, values, "workflow_id", workflow_id)
     )
@@ -404,6 +407,8 @@ def delete_workflow(conn: sa.Connection, name: str) -> None:
     """Delete a workflow, with its links to products (cascade).
 
     Inverse: ``create_workflow(conn, name, target=..., description=...)``, then its links.
+    A workflow that a process has run cannot be deleted (``processes`` refers to it with NO
+    ACTION), as in orchestrator-core.
     """
     conn.execute(sa.delete(schema.workflows).where(schema.workflows.c.name == name))
 
