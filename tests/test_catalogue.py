@@ -156,6 +156,18 @@ def _make_stamped_behind(project: Path) -> None:
     commands.stamp("0001")
 
 
+def _make_stamped_ahead(project: Path) -> None:
+    _base(project)
+    write_revision(
+        project,
+        "0002",
+        "0001",
+        'op.add_column("account", sa.Column("phone", sa.String(20)))',
+        'op.drop_column("account", "phone")',
+    )
+    commands.stamp("0002")
+
+
 def _make_constraint_stamped_behind(project: Path) -> None:
     _base(project)
     write_revision(
@@ -551,7 +563,7 @@ CASES: list[Case] = [
         R2,
         "op.add_column",
         consistent=False,
-        inconsistency_said="ahead of alembic_version",
+        inconsistency_said="but alembic_version says 0001",
     ),
     Case(
         "a constraint that is already there (alembic stamp behind the tables)",
@@ -563,7 +575,20 @@ CASES: list[Case] = [
         R2,
         "op.create_unique_constraint",
         consistent=False,
-        inconsistency_said="ahead of alembic_version",
+        inconsistency_said="but alembic_version says 0001",
+    ),
+    Case(
+        "a downgrade after an alembic stamp ahead of the tables",
+        _make_stamped_ahead,
+        lambda: commands.downgrade("0001"),
+        ('column "phone" of relation "account" does not exist', "not at the revision"),
+        ("The tables match revision 0001", "alembic stamp 0001"),
+        lambda p: commands.stamp("0001"),
+        R2,
+        'op.drop_column("account", "phone")',
+        then=_upgrade_head,
+        consistent=False,
+        inconsistency_said="but alembic_version says 0002",
     ),
     Case(
         "a failure after an autocommit_block",

@@ -315,7 +315,7 @@ def _where_the_tables_are() -> str:
         return ""
     if found is None or not found.matches:
         return ""
-    return f"The database is ahead of alembic_version: {found.fix} Nothing needs to be dropped."
+    return f"{found.fix} Nothing needs to be dropped."
 
 
 # --- the data is in the way ---------------------------------------------------------------
@@ -482,6 +482,14 @@ def name_not_there(error: BaseException) -> Explanation | None:
     tables = [t for t in inspector.get_table_names() if t != "alembic_version"]
     state_text = _database_state(frame.filename)
     where = (_relative(frame.filename), frame.lineno)
+    stamp = _where_the_tables_are()
+    if stamp:  # not a typo: alembic_version is not where the tables are (a stamp)
+        return Explanation(
+            *where,
+            f"{primary}, yet alembic_version says it should be there: the tables are not at "
+            f"the revision alembic_version records.{state_text}",
+            stamp,
+        )
     if state == UNDEFINED_TABLE:
         return Explanation(
             *where,
