@@ -109,7 +109,8 @@ def cache_folder() -> Path:
     """
     parent = Path(os.environ.get("WORKSHOP_ORCHESTRATOR_CACHE") or tempfile.gettempdir())
     python = f"py{sys.version_info.major}{sys.version_info.minor}"
-    return parent / f"workshop-orchestrator-core-{ORCHESTRATOR_CORE}-{python}"
+    # One per user: another user's cache (and its lock file) in a shared /tmp is not writable.
+    return parent / f"workshop-orchestrator-core-{ORCHESTRATOR_CORE}-{python}-uid{os.geteuid()}"
 
 
 def _stamp_text() -> str:
