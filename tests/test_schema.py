@@ -40,3 +40,17 @@ def test_describe_table(database: str, capsys) -> None:
     assert schema.tables() == ["member", "team"]
     schema.describe_table("nothing")
     assert "There is no table 'nothing'" in capsys.readouterr().out
+
+
+def test_describe_table_calls_a_view_a_view(database: str, capsys) -> None:
+    """Issue 14: ``wk.describe_table("active_users")`` printed "Table active_users"."""
+    with db.engine().begin() as conn:
+        conn.execute(sa.text("CREATE TABLE person (id INTEGER PRIMARY KEY, name VARCHAR(30))"))
+        conn.execute(sa.text("CREATE VIEW named AS SELECT id, name FROM person"))
+    schema.describe_table("named")
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "View named (a stored query: no keys or constraints of its own)"
+    assert "Table" not in out
+    assert [line.split()[0] for line in out.splitlines()[2:]] == ["id", "name"]
+    schema.describe_table("person")
+    assert capsys.readouterr().out.startswith("Table person\n")

@@ -13,11 +13,16 @@ from workshop import db
 
 
 def describe_table(table: str) -> None:
-    """Print the table's columns (type, NULL allowed, default) and its constraints."""
+    """Print the table's columns (type, NULL allowed, default) and its constraints.
+
+    A view is described too (``has_table`` is true for one), but called a view: its columns
+    come from its query, and it has no keys or constraints of its own to list.
+    """
     inspector = sa.inspect(db.engine())
     if not inspector.has_table(table):
         print(f"There is no table {table!r} in the database.")
         return
+    is_view = table in inspector.get_view_names()
     primary = set(inspector.get_pk_constraint(table)["constrained_columns"])
     rows = [("column", "type", "null", "default")]
     for column in inspector.get_columns(table):
@@ -27,9 +32,14 @@ def describe_table(table: str) -> None:
         nullable = column["nullable"] and column["name"] not in primary
         rows.append((name, str(column["type"]), "yes" if nullable else "no", str(default or "")))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    print(f"Table {table}")
+    if is_view:
+        print(f"View {table} (a stored query: no keys or constraints of its own)")
+    else:
+        print(f"Table {table}")
     for row in rows:
         print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if is_view:
+        return
     uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)}
     extra = {"include_auto_indexes": True} if inspector.dialect.name == "sqlite" else {}
     indexes = []
