@@ -35,7 +35,10 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import json
+import os
+import select
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping
@@ -69,8 +72,9 @@ or resource type name), plus "updates" for renames, as its --updates:
 Entries for things that exist already are ignored, so one file serves every run; a fixed-input
 value that differs from the database's becomes a change. With "updates" present, every rename
 question is answered by it (a pair it does not list is not a rename). A question that --inputs
-does not answer is asked on the terminal; with no terminal (stdin closed) the generator stops and
-names the missing answer. products/workshop_answers.json holds the workshop's answers."""
+does not answer is asked on the terminal. Where no answer can come (a notebook's `!` cell, stdin
+closed or silent) the generator stops at once and names the missing answer.
+products/workshop_answers.json holds the workshop's answers."""
 
 QUESTION_KEYS = {
     "product": ("description", "product_type", "tag"),
@@ -258,6 +262,7 @@ class Answers:
         self.ask = ask
         # A terminal echoes what is typed; piped answers would otherwise not show at all.
         self.echo_typed = ask is not input or not sys.stdin.isatty()
+        self.stdin_answered = False  # whether an answer came on stdin already
 
     def given(self, entry: str, key: str) -> str | None:
         """What ``--inputs`` says for ``entry`` -> ``key``, without asking."""
@@ -292,7 +297,7 @@ class Answers:
             print(f"{question} {given}   (from --inputs)")
             return given
         while True:
-            answer = self._ask(question).strip()
+            answer = self._ask(question, entry=entry, key=key).strip()
             reason = problem(answer)
             if reason is None:
                 return answer
@@ -306,14 +311,17 @@ class Answers:
             print(f"{question} {'y' if renamed else 'n'}   (from --inputs)")
             return renamed
         while True:
-            answer = self._ask(question).strip().lower()
+            answer = self._ask(question, entry="updates", key=kind).strip().lower()
             if answer in ("y", "yes"):
                 return True
             if answer in ("", "n", "no"):
                 return False
             print("  Please answer y or n.")
 
-    def _ask(self, question: str) -> str:
+    def _ask(self, question: str, *, entry: str, key: str) -> str:
+        why_not = self._no_answer_can_come()
+        if why_not is not None:
+            raise _unanswerable(question, entry, key, why_not, has_inputs=bool(self.inputs))
         try:
             answer = self.ask(f"{question} ")
         except EOFError:
@@ -325,7 +333,68 @@ class Answers:
             ) from None
         if self.echo_typed:
             print(answer)
+        self.stdin_answered = True
         return answer
+
+    def _no_answer_can_come(self) -> str | None:
+        """Why no answer can come on stdin, or None when one can (or ``ask`` is not ``input``).
+
+        A notebook's ``!`` cell gives the command a terminal (a pty) that nobody can type into:
+        ``input()`` would wait until Kernel -> Interrupt. A process a kernel started
+        (``JPY_PARENT_PID`` is set by Jupyter for its kernels, and inherited) is never typed to.
+        A pipe is fine as long as something comes (``printf ... |``); one that stays silent (the
+        kernel's own stdin, in ``subprocess.run`` from a cell) is given a few seconds, once.
+        """
+        if not (inspect.isbuiltin(self.ask) and self.ask.__name__ == "input"):
+            return None  # a test's answers, or a frontend's own input box
+        in_a_kernel = bool(os.environ.get("JPY_PARENT_PID"))
+        try:
+            is_terminal = sys.stdin.isatty()
+            descriptor = sys.stdin.fileno()
+        except (AttributeError, ValueError, OSError):  # closed or replaced: input() fails fast
+            return None
+        if is_terminal:
+            return IN_A_NOTEBOOK if in_a_kernel else None
+        if self.stdin_answered or os.name == "nt":
+            return None  # answers are flowing (Python may hold the next ones already)
+        readable, _, _ = select.select([descriptor], [], [], STDIN_WAIT_SECONDS)
+        if readable:
+            return None  # an answer, or the end of the input (then EOFError says so)
+        return (
+            IN_A_NOTEBOOK
+            if in_a_kernel
+            else f"nothing arrived on its input in {STDIN_WAIT_SECONDS} seconds"
+        )
+
+
+#: How long an answer may take to arrive through a pipe before the generator gives up.
+STDIN_WAIT_SECONDS = 5
+IN_A_NOTEBOOK = "it runs in a notebook cell, where nothing can be typed"
+
+
+def _unanswerable(
+    question: str, entry: str, key: str, why: str, *, has_inputs: bool
+) -> WorkshopError:
+    """The error for a question that would wait forever: which answer is missing, and how to give
+    it. A new name the generator asks about is often a typo in the models, so that is said too."""
+    if entry == "updates":
+        missing = '--inputs has no "updates"' if has_inputs else "no --inputs gave it"
+        example = '{"updates": {"resource_types": {"old": "new"}}}'
+        typo = ""
+    else:
+        missing = f'--inputs has no "{entry}" -> "{key}"' if has_inputs else "no --inputs gave it"
+        example = f'{{"{entry}": {{"{key}": "..."}}}}'
+        typo = (
+            f'If "{entry}" should not be new (a typo in products/?), correct the model and run the '
+            "command again. Otherwise add "
+        )
+    return WorkshopError(
+        f'No answer to "{question}": {missing}, and it cannot be asked: {why}. Nothing was '
+        "written.",
+        fix=(typo or "Add ")
+        + f"the answer to --inputs, e.g. --inputs '{example}' (with the other answers), or run "
+        "the command in a terminal, where it asks.",
+    )
 
 
 def _checked_inputs(inputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -799,7 +868,11 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
     for name in diff.new_products:
         description = answers.value(name, "Product description:", entry=name, key="description")
         product_type = answers.value(
-            name, "Product type:", entry=name, key="product_type", check=_at_most(255)
+            name,
+            "Product type:",
+            entry=name,
+            key="product_type",
+            check=_product_type_check(models.products[name], database),
         )
         tag = answers.value(name, "Product tag:", entry=name, key="tag", check=_at_most(20))
         products.append(
@@ -867,6 +940,34 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
             _step("delete_product_block_resource_type", block, resource_type),
         )
     return changes
+
+
+def _product_type_check(
+    model: type[domain.SubscriptionModel], database: DatabaseSide
+) -> Callable[[str], str | None]:
+    """A product type is at most 255 characters, and written as the kit writes it.
+
+    Product types are compared exactly (``WHERE product_type = 'User'``), so ``user`` next to
+    ``User`` would be a second type. An answer that differs only in case from the model's class
+    name, or from a product type already in the table, is refused.
+    """
+    known = [model.__name__]
+    known += sorted({row["product_type"] for row in database.products.values()} - {None})
+
+    def check(answer: str) -> str | None:
+        if len(answer) > 255:
+            return "is longer than 255 characters"
+        if answer in known:
+            return None
+        for spelled in known:
+            if answer != spelled and answer.casefold() == spelled.casefold():
+                return (
+                    f"differs from {spelled!r} only in case; product types are compared exactly, "
+                    f"so write {spelled!r}"
+                )
+        return None
+
+    return check
 
 
 def _at_most(length: int) -> Callable[[str], str | None]:
