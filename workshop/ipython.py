@@ -59,13 +59,17 @@ def connect_sql() -> None:
 
     ``short_errors = False`` makes a bad query fail its cell (ipython-sql would otherwise print
     the error and carry on), and ``displaycon = False`` keeps the connection string, with its
-    socket path or password, out of every result.
+    socket path or password, out of every result. A refused statement fails with a short
+    explanation above the database's error, not two tracebacks (:mod:`workshop.friendly_sqlmagic`).
     """
     shell = _shell()
     if shell is None:
         return
     if "sql" not in shell.extension_manager.loaded:
         shell.extension_manager.load_extension("sql")
+    from workshop import friendly_sqlmagic
+
+    friendly_sqlmagic.install()
     for setting in (
         "SqlMagic.displaycon = False",
         "SqlMagic.short_errors = False",
