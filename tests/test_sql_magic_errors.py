@@ -232,5 +232,12 @@ def test_an_error_it_does_not_know_still_gets_a_short_line_and_the_original(
     error = refused("SELECT 1/0")
     explanation = friendly_sqlmagic.explain(error)
     assert explanation.what == "The database refused this statement: division by zero."
-    rendered = friendly_sqlmagic.SqlStatementError(error, explanation)._render_traceback_()
-    assert rendered[-4:-2] == ["DataError: (psycopg2.errors.DivisionByZero) division by zero", ""]
+    shown = friendly_sqlmagic.explained(error, explanation)
+    assert isinstance(shown, sa.exc.DataError) and str(shown) == str(error)
+    rendered = shown._render_traceback_()
+    assert rendered[:3] == explanation.render().splitlines()
+    assert rendered[3:6] == [
+        "",
+        "DataError: (psycopg2.errors.DivisionByZero) division by zero",
+        "",
+    ]

@@ -40,23 +40,44 @@ DUPLICATE_OBJECT = "42710"
 RUN_AGAIN = "and run the cell again."
 
 
-class SqlStatementError(Exception):
-    """A ``%sql`` statement the database refused: the explanation, then the original error.
+class ExplainedSqlError(Exception):
+    """Mixed into the database's own error class, so ``except ProgrammingError`` still works.
 
     IPython shows what :meth:`_render_traceback_` returns instead of a traceback, so the cell
-    fails (Run All stops) with a few lines instead of two screens. The original error is
-    ``original`` (and ``__cause__``), for code that wants it.
+    fails (Run All stops) with a few lines: the explanation, then the error, word for word.
     """
 
-    def __init__(self, original: sa.exc.DBAPIError, explanation: Explanation) -> None:
-        super().__init__(str(original))
-        self.original = original
-        self.explanation = explanation
+    explanation: Explanation
 
     def _render_traceback_(self) -> list[str]:
         """What the notebook shows: the explanation, a blank line, the database's error."""
-        error = f"{type(self.original).__name__}: {self.original}"
+        error = f"{type(self).__name__}: {self}"
         return [*self.explanation.render().splitlines(), "", *error.splitlines()]
+
+
+_EXPLAINED_CLASSES: dict[type, type] = {}
+
+
+def explained(error: sa.exc.DBAPIError, explanation: Explanation) -> sa.exc.DBAPIError:
+    """The same error (same class name, message and attributes), shown with ``explanation``."""
+    kind = type(error)
+    if kind not in _EXPLAINED_CLASSES:
+        _EXPLAINED_CLASSES[kind] = type(kind.__name__, (ExplainedSqlError, kind), {})
+    subclass = _EXPLAINED_CLASSES[kind]
+    copy = subclass.__new__(subclass, *error.args)
+    copy.__dict__.update(error.__dict__)
+    copy.args = error.args
+    copy.explanation = explanation
+    return copy
+
+
+class _Refused(Exception):  # noqa: N818 - a carrier, never shown
+    """Carries an explained error through ipython-sql, which would print a database error's
+    traceback before re-raising it."""
+
+    def __init__(self, error: sa.exc.DBAPIError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _orig(error: sa.exc.DBAPIError) -> BaseException | None:
@@ -298,7 +319,9 @@ def _earlier_statements_ran(sql_text: str, error: sa.exc.DBAPIError) -> bool:
     return failed in statements and statements.index(failed) > 0
 
 
-def _explained(run: Callable[..., Any]) -> Callable[..., Any]:
+def _explained_run(run: Callable[..., Any]) -> Callable[..., Any]:
+    """``sql.run.run``, with a refused statement's error explained and carried out."""
+
     def run_explained(conn: Any, sql_text: str, config: Any, user_namespace: Any) -> Any:
         try:
             return run(conn, sql_text, config, user_namespace)
@@ -312,20 +335,39 @@ def _explained(run: Callable[..., Any]) -> Callable[..., Any]:
                     "is committed as it runs).",
                     explanation.fix,
                 )
-            # Not a DBAPIError: ipython-sql catches those to print their traceback first.
-            raise SqlStatementError(error, explanation) from error
+            raise _Refused(explained(error, explanation)) from error
 
     run_explained.workshop_explained = True  # type: ignore[attr-defined]
     return run_explained
 
 
-def install() -> None:
+def _explained_magic(magic: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``%sql``/``%%sql`` magic, raising the explained error that :class:`_Refused` carries."""
+
+    def sql(line: str = "", cell: str = "", local_ns: dict | None = None) -> Any:
+        try:
+            return magic(line, cell, local_ns=local_ns)
+        except _Refused as refused:
+            raise refused.error from refused.__cause__
+
+    sql.__doc__ = magic.__doc__
+    sql.needs_local_scope = True  # type: ignore[attr-defined]  # IPython passes local_ns
+    sql.workshop_explained = True  # type: ignore[attr-defined]
+    return sql
+
+
+def install(shell: Any) -> None:
     """Explain refused ``%sql`` statements in this kernel (once; safe to call again).
 
-    ipython-sql's magic calls ``sql.run.run`` for the statements; wrapping it catches the
-    database's error before the magic prints its traceback.
+    ipython-sql's magic calls ``sql.run.run`` for the statements: wrapping it catches the
+    database's error before the magic prints its traceback. The magic itself is wrapped to raise
+    that error again, explained, as the class it was (``ProgrammingError``, ``IntegrityError``).
     """
     import sql.run
 
     if not getattr(sql.run.run, "workshop_explained", False):
-        sql.run.run = _explained(sql.run.run)
+        sql.run.run = _explained_run(sql.run.run)
+    magics = shell.magics_manager.magics
+    magic = magics["line"].get("sql")
+    if magic is not None and not getattr(magic, "workshop_explained", False):
+        shell.register_magic_function(_explained_magic(magic), "line_cell", "sql")

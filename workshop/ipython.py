@@ -69,7 +69,7 @@ def connect_sql() -> None:
         shell.extension_manager.load_extension("sql")
     from workshop import friendly_sqlmagic
 
-    friendly_sqlmagic.install()
+    friendly_sqlmagic.install(shell)
     for setting in (
         "SqlMagic.displaycon = False",
         "SqlMagic.short_errors = False",
