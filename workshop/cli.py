@@ -28,6 +28,10 @@ from workshop.errors import WorkshopError
 
 
 def _lab(args: argparse.Namespace, extra: list[str]) -> int:
+    """JupyterLab on the lessons: the same terminals and no pop-up, however it was started
+    (a terminal, nohup, a hub): see :mod:`workshop.labsetup`."""
+    from workshop import labsetup
+
     root = paths.root()
     print(f"Database: {db.where()}")
     db.url()  # start (or create) it now, so the first cell is instant
@@ -38,11 +42,12 @@ def _lab(args: argparse.Namespace, extra: list[str]) -> int:
         "lab",
         f"--ServerApp.root_dir={root}",
         f"--LabApp.default_url=/lab/tree/notebooks/{args.open}",
+        *labsetup.server_arguments(),
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers and CI machines often run as root
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    labsetup.quiet_notifications()
+    env = labsetup.environment(dict(os.environ))
     try:
         return subprocess.call([*argv, *extra], cwd=root, env=env)
     except KeyboardInterrupt:
