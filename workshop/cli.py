@@ -5,6 +5,7 @@
     workshop lessons                 the lessons and their checks
     workshop reset [LESSON]          files and database to a lesson's start (backups first)
     workshop restore [BACKUP|--list] put a backup's files and database back (backup first)
+    workshop update                  take the instructor's kit update, keeping your work
     workshop doctor                  diagnose files and database, and propose the fix
     workshop build [LESSON...]       regenerate participant notebooks and stored outputs
     workshop submit [--name NAME]    hand in: submissions/<name>.zip
@@ -122,6 +123,13 @@ def _build(args: argparse.Namespace, _extra: list[str]) -> int:
     return 0
 
 
+def _update(_args: argparse.Namespace, _extra: list[str]) -> int:
+    from workshop import update
+
+    print(update.update().report())
+    return 0
+
+
 def _submit(args: argparse.Namespace, _extra: list[str]) -> int:
     from workshop import submit
 
@@ -228,6 +236,10 @@ def parser() -> argparse.ArgumentParser:
     )
     build_parser.set_defaults(run=_build)
 
+    update_parser = verbs.add_parser(
+        "update", help="take the instructor's kit update (git), keeping every file of yours"
+    )
+    update_parser.set_defaults(run=_update)
     submit_parser = verbs.add_parser("submit", help="hand in your notebooks and revision files")
     submit_parser.add_argument("--name", help="your name (default: JUPYTERHUB_USER or login)")
     submit_parser.add_argument("--out", help="folder for the archive (default: submissions/)")
