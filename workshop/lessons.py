@@ -4,11 +4,17 @@ Every lesson can be started on its own: its first cell calls :func:`start_lesson
 ``migrations/versions/`` and the database to the state the lesson expects. Whatever of the
 participant's is in the way is copied to a timestamped folder under ``.workshop/backups/`` first,
 and the cell says where it went.
+
+After a kernel restart the first cell keeps the participant's work instead: the reset records
+which lesson it started and what files and database it left (``.workshop/lesson-started.json``),
+so a new kernel can tell "this is my work on this very lesson" from anything else. See
+:func:`start_lesson`.
 """
 
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import json
 import os
 import shutil
@@ -377,6 +383,7 @@ def reset_to(lesson_id: str) -> Path | None:
             commands.run(command.upgrade, item.start_revision, quiet=True)
     except WorkshopError as error:
         raise _with_backup(error, folder) from error
+    _record_start(item)
     if saved_files or saved_app or saved_database:
         return folder
     folder.rmdir()
@@ -392,8 +399,12 @@ def _with_backup(error: WorkshopError, folder: Path) -> WorkshopError:
     return WorkshopError(f"{error.message} What was saved before is in {where}/.", fix=error.fix)
 
 
-def describe_start(item: Lesson, saved: Path | None) -> None:
-    """What the first cell (or `workshop reset`) prints."""
+RESTART_ADVICE = "After a kernel restart, run this cell again: it keeps your work."
+
+
+def describe_start(item: Lesson, saved: Path | None, *, first_cell: bool = False) -> None:
+    """What the first cell (or `workshop reset`) prints; the first cell adds what to do after a
+    kernel restart."""
     print(f"Lesson {item.id} · {item.title} (about {item.minutes} min)")
     print(f"Database: {db.describe()}, ready at the lesson's starting point.")
     files = [p.name for p in _participant_files()]
@@ -405,14 +416,171 @@ def describe_start(item: Lesson, saved: Path | None) -> None:
             f"Your earlier work ({', '.join(what)}) was saved in {paths.relative(str(saved))}/ "
             "before the reset: nothing is lost."
         )
+    if first_cell:
+        print(RESTART_ADVICE)
 
 
-def start_lesson(lesson_id: str) -> None:
-    """A lesson's first cell: set up the kernel, reset to the starting point, say what happened."""
+# --- keeping the participant's work after a kernel restart ---------------------------------
+
+#: (project root, lesson id) of each lesson whose first cell ran in this process (kernel).
+_STARTED_HERE: set[tuple[str, str]] = set()
+
+
+def _marker() -> Path:
+    return paths.state_dir() / "lesson-started.json"
+
+
+def _database_identity() -> str:
+    return db.url().render_as_string(hide_password=True)
+
+
+def _file_digests(item: Lesson) -> dict[str, str]:
+    """sha256 of each file in versions/ and of the lesson's application files, by name."""
+    found = {f"versions/{p.name}": p for p in _participant_files()}
+    for entry in item.start_app:
+        target = paths.root() / Path(*Path(entry).parts[1:])
+        if target.is_file():
+            found[str(Path(*Path(entry).parts[1:]))] = target
+    return {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in found.items()}
+
+
+_POSTGRESQL_STATE = (
+    # Every relation of the participant's: tables, views (with their query), sequences, indexes,
+    # with their columns; then constraints and types.
+    "SELECT n.nspname, c.relname, c.relkind::text, "
+    "  CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) ELSE '' END, "
+    "  coalesce((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) "
+    "    || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END, ', ' ORDER BY a.attnum) "
+    "    FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 "
+    "    AND NOT a.attisdropped), '') "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname <> 'information_schema' AND NOT starts_with(n.nspname, 'pg_') "
+    "UNION ALL SELECT n.nspname, con.conname, 'constraint', pg_get_constraintdef(con.oid), '' "
+    "FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace "
+    "WHERE n.nspname <> 'information_schema' AND NOT starts_with(n.nspname, 'pg_') "
+    "UNION ALL SELECT n.nspname, t.typname, 'type', t.typtype::text, '' "
+    "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+    "WHERE n.nspname <> 'information_schema' AND NOT starts_with(n.nspname, 'pg_') "
+    "AND t.typrelid = 0 AND t.typtype IN ('e', 'd', 'c', 'r', 'm') "
+    "ORDER BY 1, 2, 3"
+)
+
+
+def _database_digest() -> str:
+    """sha256 of the database's schema and rows: it changes with any table, column, view,
+    constraint or row the participant adds, changes or removes."""
+    engine = db.engine()
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            structure = conn.exec_driver_sql(_POSTGRESQL_STATE).all()
+            tables = [(row[0], row[1]) for row in structure if row[2] in ("r", "p")]
+            quote = conn.dialect.identifier_preparer.quote
+            for schema, table in tables:
+                rows = conn.exec_driver_sql(
+                    f"SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) "
+                    f"FROM {quote(schema)}.{quote(table)} x"
+                ).scalar()
+                digest.update(f"{schema}.{table}:{rows}\n".encode())
+        else:
+            structure = conn.exec_driver_sql(
+                "SELECT type, name, coalesce(sql, '') FROM sqlite_master ORDER BY 1, 2"
+            ).all()
+            for _kind, table, _sql in (row for row in structure if row[0] == "table"):
+                found = conn.exec_driver_sql(f'SELECT * FROM "{table}"').all()
+                rows = sorted(repr(tuple(row)) for row in found)
+                digest.update(f"{table}:{rows}\n".encode())
+        digest.update(repr(structure).encode())
+    return digest.hexdigest()
+
+
+def _fingerprint(item: Lesson) -> dict[str, object]:
+    return {"files": _file_digests(item), "database": _database_digest()}
+
+
+def _record_start(item: Lesson) -> None:
+    """After a reset: which lesson it started, on which database, and what it left there."""
+    record = {"lesson": item.id, "url": _database_identity(), **_fingerprint(item)}
+    _marker().parent.mkdir(parents=True, exist_ok=True)
+    _marker().write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def _own_work(item: Lesson) -> bool | None:
+    """Whether what is there now is the participant's own work on this lesson.
+
+    None: it is not (another lesson was started since, another database is in use, or the
+    lesson's starting files are gone or changed: then the first cell resets, backing up first).
+    False: it is exactly what the lesson's reset left. True: it is, with changes since.
+    """
+    try:
+        record = json.loads(_marker().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("lesson") != item.id or record.get("url") != _database_identity():
+        return None
+    versions = paths.versions_dir()
+    for name, source in _wanted_files(item).items():
+        if not (versions / name).is_file() or not filecmp.cmp(
+            versions / name, source, shallow=False
+        ):
+            return None
+    now = _fingerprint(item)
+    return now != {key: record.get(key) for key in now}
+
+
+class WorkKept(Exception):  # noqa: N818 - what the participant sees is the message, not the name
+    """The first cell found the participant's work on this lesson and kept it.
+
+    It is raised (after the kernel is set up) so that Run All stops at the first cell instead of
+    running the lesson's cells again over the work; IPython shows only the message.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).splitlines()
+
+
+def _kept_message(item: Lesson) -> str:
+    files = [p.name for p in _participant_files()]
+    revisions = commands.current_revisions()
+    at = ", ".join(revisions) if revisions else "no revision"
+    started = item.start_revision or "an empty database"
+    return "\n".join(
+        [
+            f"⏸ Lesson {item.id}: your work on it is still here, so this cell kept it "
+            "instead of starting the lesson over.",
+            f"   migrations/versions/: {', '.join(files) if files else 'no revision files'}",
+            f"   Database: {db.describe()}, at {at} (the lesson started at {started}).",
+            "   The kernel is set up again (wk, %sql). Carry on at the cell you were at. Python "
+            "variables from before the restart are gone: run again the cells above that set "
+            "the ones you need.",
+            f'   To start the lesson over instead, run wk.start_lesson("{item.id}", reset=True) '
+            "in a new cell: your work is saved in .workshop/backups/ first.",
+            "   (This cell stops here, so that Run All does not run the lesson's cells again "
+            "over your work.)",
+        ]
+    )
+
+
+def start_lesson(lesson_id: str, *, reset: bool = False) -> None:
+    """A lesson's first cell: set up the kernel, reset to the starting point, say what happened.
+
+    In a new kernel (after a restart, or the next day), when the files and database are the
+    participant's own work on this lesson (:func:`_own_work`), nothing is reset: the kernel is
+    set up, the work is kept, and :class:`WorkKept` says so and stops Run All. Exactly the
+    lesson's starting point is kept too, silently (a reset would change nothing). Run again in
+    the same kernel, or with ``reset=True``, the cell starts the lesson over, backing up first,
+    as it always did.
+    """
     from workshop import ipython
 
     item = lesson(lesson_id)
     ipython.prepare()
-    saved = reset_to(item.id)
+    use_lesson_database(item)
+    key = (str(paths.root()), item.id)
+    own = None if reset or key in _STARTED_HERE else _own_work(item)
+    saved = reset_to(item.id) if own is None else None
+    _STARTED_HERE.add(key)
     ipython.connect_sql()
-    describe_start(item, saved)
+    if own:
+        raise WorkKept(_kept_message(item))
+    describe_start(item, saved, first_cell=True)
