@@ -8,7 +8,9 @@ One setting chooses the database, the ``WORKSHOP_DATABASE_URL`` environment vari
   stop`` stops it.
 * ``postgresql://user:pw@host/`` (no database name) or a name containing ``{user}``: an external
   server shared by a class. Each participant gets a database of their own, named from
-  ``JUPYTERHUB_USER`` (or the login name) and created on first use.
+  ``JUPYTERHUB_USER`` (or the login name; see :mod:`workshop.classroom.names`) and created on
+  first use. (``workshop class`` gives each participant a role of their own instead, and a URL
+  that names their database, which no setting of theirs can change.)
 * ``postgresql://.../name``: exactly that database.
 * ``sqlite:///file.db``: a SQLite file, relative paths taken from the project root.
 
@@ -22,7 +24,6 @@ import contextlib
 import getpass
 import math
 import os
-import re
 import shlex
 import sys
 import time
@@ -459,9 +460,12 @@ def participant_name() -> str:
 
 
 def participant_database_name(user: str | None = None) -> str:
-    """``workshop_<user>``, cut down to what PostgreSQL accepts unquoted (63 chars, a-z0-9_)."""
-    slug = re.sub(r"[^a-z0-9_]+", "_", (user or participant_name()).lower()).strip("_")
-    return f"workshop_{slug or 'participant'}"[:63]
+    """``workshop_<user>`` where the name is a plain identifier, else a readable part and a
+    short hash, so that no two names share a database (``ada.l`` and ``ada-l`` used to): see
+    :mod:`workshop.classroom.names`."""
+    from workshop.classroom import names
+
+    return names.database_name(user or participant_name())
 
 
 def _configured() -> str:
