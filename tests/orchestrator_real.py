@@ -362,6 +362,25 @@ class RealApp:
             )
         return result
 
+    def python(self, script: Path, *args: str, timeout: float = 300) -> str:
+        """Run ``script`` with the real venv's Python in the app (its settings, its database);
+        return what it printed. A non-zero exit fails the test with the script's output."""
+        argv = [str(self.orchestrator.venv.python), str(script), *args]
+        result = subprocess.run(
+            argv,
+            cwd=self.folder,
+            env=app_environment(self.orchestrator.venv, self.database_uri),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if result.returncode != 0:
+            raise AssertionError(
+                f"`python {script.name}` failed ({result.returncode}) in the real app:\n"
+                f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+            )
+        return result.stdout
+
 
 @dataclass
 class RealOrchestrator:
