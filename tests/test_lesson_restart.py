@@ -111,7 +111,10 @@ def test_after_a_restart_the_first_cell_keeps_the_work_and_the_lesson_carries_on
             "starting the lesson over."
         ), kept
         assert "migrations/versions/: 0001_create_account_table.py" in kept
-        assert "Database: PostgreSQL, at 0001 (the lesson started at an empty database)." in kept
+        assert (
+            "Database: PostgreSQL, at 0001 (the lesson started at an empty database); tables: "
+            "account." in kept
+        )
         assert 'wk.start_lesson("02", reset=True)' in kept
         assert "Traceback" not in kept and len(kept.splitlines()) == 6, kept
         # Nothing was reset or backed up: the file, the revision and the row are all there.

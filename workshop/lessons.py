@@ -544,12 +544,15 @@ def _kept_message(item: Lesson) -> str:
     revisions = commands.current_revisions()
     at = ", ".join(revisions) if revisions else "no revision"
     started = item.start_revision or "an empty database"
+    tables = sorted(set(sa.inspect(db.engine()).get_table_names()) - {"alembic_version"})
+    shown = ", ".join(tables[:8]) + (", ..." if len(tables) > 8 else "") if tables else "none"
     return "\n".join(
         [
             f"⏸ Lesson {item.id}: your work on it is still here, so this cell kept it "
             "instead of starting the lesson over.",
             f"   migrations/versions/: {', '.join(files) if files else 'no revision files'}",
-            f"   Database: {db.describe()}, at {at} (the lesson started at {started}).",
+            f"   Database: {db.describe()}, at {at} (the lesson started at {started}); "
+            f"tables: {shown}.",
             "   The kernel is set up again (wk, %sql). Carry on at the cell you were at. Python "
             "variables from before the restart are gone: run again the cells above that set "
             "the ones you need.",
