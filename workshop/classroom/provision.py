@@ -330,3 +330,32 @@ def read_roster(text: str) -> list[str]:
         if name and name not in found:
             found.append(name)
     return found
+
+
+def status_table(found: list[Status]) -> str:
+    """``workshop class status``: who maps to which role and database, and what is wrong."""
+    if not found:
+        return "No participant roles on this server yet."
+    rows = [("participant", "role and database", "name", "isolation")]
+    for status in found:
+        participant = status.participant
+        rows.append(
+            (
+                participant.name,
+                participant.role,
+                "changed: readable part + hash" if participant.renamed else "kept",
+                "; ".join(status.problems) or "ok",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+        + "  "
+        + row[3]
+        for row in rows
+    ]
+    bad = sum(1 for s in found if s.problems)
+    lines.append(
+        f"{len(found)} participants" + (f", {bad} with problems" if bad else ", all isolated")
+    )
+    return "\n".join(lines)
