@@ -11,6 +11,7 @@
     workshop submit [--name NAME]    hand in: submissions/<name>.zip
     workshop grade SUBMISSION...     grade archives or folders against the answer key
     workshop sample-class DIR        a sample class to try grading on
+    workshop class ...               a class on a shared server and a JupyterHub (instructors)
 
 Each verb is a few lines over the modules that do the work; errors the user can act on are
 printed as a message and a fix, with exit status 2, never as a traceback.
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from workshop.errors import WorkshopError
 def _lab(args: argparse.Namespace, extra: list[str]) -> int:
     """JupyterLab on the lessons: the same terminals and no pop-up, however it was started
     (a terminal, nohup, a hub): see :mod:`workshop.labsetup`."""
-    from workshop import labsetup
+    from workshop import labsetup, process_tree
 
     root = paths.root()
     print(f"Database: {db.where()}")
@@ -49,10 +49,8 @@ def _lab(args: argparse.Namespace, extra: list[str]) -> int:
         argv.append("--allow-root")  # containers and CI machines often run as root
     labsetup.quiet_notifications()
     env = labsetup.environment(dict(os.environ))
-    try:
-        return subprocess.call([*argv, *extra], cwd=root, env=env)
-    except KeyboardInterrupt:
-        return 0
+    # Ctrl+C, SIGTERM and SIGHUP stop JupyterLab and everything it started (issue 16).
+    return process_tree.run([*argv, *extra], cwd=root, env=env)
 
 
 def _db(args: argparse.Namespace, _extra: list[str]) -> int:
@@ -166,6 +164,74 @@ def _grade(args: argparse.Namespace, _extra: list[str]) -> int:
     return 1 if batch.grader_errors else 0
 
 
+def _class(args: argparse.Namespace, _extra: list[str]) -> int:
+    """``workshop class``: the instructor's side of a class on a hub (workshop.classroom)."""
+    from workshop.classroom import handin, install, provision
+
+    action = args.action
+    if action == "install":
+        done = install.install(
+            Path(_one(args, "FOLDER")), graded=not args.not_graded, make_venv=not args.no_venv
+        )
+        print(
+            f"Installed the kit in {done.folder}: {done.files} files, {len(done.changed)} changed"
+            + (f", commit {done.commit[:10]}" if done.commit else ", nothing new to commit")
+            + (", virtual environment made" if done.venv_made else "")
+            + ("." if done.graded else "; with the answer key (the class is not graded).")
+        )
+        return 0
+    if action == "handin-folder":
+        made = handin.make_drop_folder(Path(_one(args, "FOLDER")))
+        print(f"Hand-in folder ready (mode 1733): {made}")
+        return 0
+    if action == "collect":
+        if not args.out:
+            raise WorkshopError("collect needs a folder to collect into.", fix="Add --out DIR.")
+        out = Path(args.out)
+        print(handin.collect_report(handin.collect(Path(_one(args, "FOLDER")), out), out))
+        return 0
+    if action == "hub-config":
+        print(Path(provision.__file__).with_name("jupyterhub_config.py"))
+        return 0
+    server = provision.ClassServer(args.admin_url)
+    if action == "add":
+        wanted = list(args.names)
+        if args.roster:
+            wanted += provision.read_roster(Path(args.roster).read_text("utf-8"))
+        if not wanted:
+            raise WorkshopError("No participants named.", fix="Name them, or pass --roster FILE.")
+        for name in wanted:
+            made = server.add(name)
+            print(f"{name}: role and database {made.role}")
+        return 0
+    if action == "url":
+        print(server.open_for(_one(args, "NAME")))
+        print("(A new password: the one given before no longer works.)", file=sys.stderr)
+        return 0
+    if action == "remove":
+        if not args.yes:
+            raise WorkshopError(
+                "Removing drops each named participant's database, with all their work.",
+                fix="Add --yes to do it.",
+            )
+        for name in args.names:
+            server.remove(name)
+            print(f"{name}: database and role dropped")
+        return 0
+    print(provision.status_table(server.status()))
+    return 0
+
+
+def _one(args: argparse.Namespace, what: str) -> str:
+    """The one positional argument ``workshop class <action>`` takes."""
+    if len(args.names) != 1:
+        raise WorkshopError(
+            f"`workshop class {args.action}` takes one {what}.",
+            fix=f"Run `workshop class {args.action} {what}`.",
+        )
+    return args.names[0]
+
+
 def _sample_class(args: argparse.Namespace, _extra: list[str]) -> int:
     from workshop.grading import sample_class
 
@@ -259,6 +325,42 @@ def parser() -> argparse.ArgumentParser:
         help="run participants' code without the sandbox, as you (only for code you trust)",
     )
     grade_parser.set_defaults(run=_grade)
+
+    klass = verbs.add_parser(
+        "class",
+        help="a class on a shared PostgreSQL and a JupyterHub: participants' roles and "
+        "databases, the kit's installation, hand-ins",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""actions:
+  add NAME... [--roster FILE]  make participants' roles and databases (else made at first login)
+  status                       each participant's role and database, and what is wrong
+  url NAME                     a new password for NAME; prints their database URL
+  remove NAME... --yes         drop participants' databases and roles
+  install FOLDER               install the kit for every account, no answer key unless
+                               --not-graded
+  handin-folder FOLDER         make the class drop folder (mode 1733)
+  collect FOLDER --out DIR     each participant's newest hand-in, checked, for workshop grade
+  hub-config                   the path of the JupyterHub configuration the kit ships
+
+The server: --admin-url, or WORKSHOP_CLASS_ADMIN_URL (a role with CREATEROLE and CREATEDB).""",
+    )
+    klass.add_argument(
+        "action",
+        choices=["add", "status", "url", "remove", "install", "handin-folder", "collect",
+                 "hub-config"],
+    )  # fmt: skip
+    klass.add_argument("names", nargs="*", metavar="NAME|FOLDER")
+    klass.add_argument("--roster", help="add: a file of user names, one a line")
+    klass.add_argument("--admin-url", help="the instructor's role on the class's server")
+    klass.add_argument("--out", help="collect: the folder to collect into")
+    klass.add_argument("--yes", action="store_true", help="remove: really drop their work")
+    klass.add_argument(
+        "--not-graded", action="store_true", help="install: keep the answer key (self-study)"
+    )
+    klass.add_argument(
+        "--no-venv", action="store_true", help="install: the files only, no virtual environment"
+    )
+    klass.set_defaults(run=_class)
 
     sample = verbs.add_parser("sample-class", help="write a sample class to try grading on")
     sample.add_argument("folder", help="a new folder for the submissions")
