@@ -271,3 +271,31 @@ def current_revisions() -> tuple[str, ...]:
 def head_revisions() -> tuple[str, ...]:
     """The ids of the head revisions among the files, sorted."""
     return tuple(sorted(script_directory().get_heads()))
+
+
+def pending(current: Sequence[str], script: ScriptDirectory | None = None) -> list[str]:
+    """The revisions a database at ``current`` (its alembic_version) has not applied, oldest first.
+
+    Applied means Alembic's own notion: the revisions in ``current`` and everything they build on
+    *or depend on* (``iterate_revisions`` follows ``depends_on``). A data branch whose first
+    revision depends on the schema head has applied that head without naming it in
+    alembic_version, so "the database is at data0001, the heads are data0001 and schema0001" is
+    nothing left to do, not a database behind. Raises for a revision in ``current`` that no file
+    has.
+    """
+    script = script or script_directory()
+    applied = (
+        {rev.revision for rev in script.revision_map.iterate_revisions(tuple(current), "base")}
+        if current
+        else set()
+    )
+    return [
+        rev.revision
+        for rev in reversed(list(script.walk_revisions()))
+        if rev.revision not in applied
+    ]
+
+
+def upgrade_command(heads: Sequence[str]) -> str:
+    """``alembic upgrade head``, or ``heads`` when there are several (``head`` then fails)."""
+    return "`alembic upgrade heads`" if len(heads) > 1 else "`alembic upgrade head`"

@@ -63,18 +63,12 @@ def diagnose() -> list[Finding]:
         findings.append(_from_error(error, "Alembic cannot read the revision files"))
         return findings
     findings.append(Finding("ok", f"{len(scripts)} revision file(s) in migrations/versions/"))
-    if len(heads) > 1:
-        findings.append(
-            Finding(
-                "warn",
-                f"the revisions have {len(heads)} heads: {', '.join(heads)}",
-                friendly.heads_advice(friendly.branch_names(heads)),
-            )
-        )
+    heads_at = len(findings)  # the finding on the heads goes here, once it is known what is applied
 
     current = commands.current_revisions()
     missing = [revision for revision in current if revision not in known]
     if missing:
+        findings[heads_at:heads_at] = _heads(heads, pending=True)
         findings.append(
             Finding(
                 "fail",
@@ -85,18 +79,30 @@ def diagnose() -> list[Finding]:
             )
         )
         return findings
+    # What is left to apply, as Alembic sees it: depends_on counts, so a data branch that
+    # depends on the schema head has applied it without naming it in alembic_version.
+    pending = commands.pending(current)
+    findings[heads_at:heads_at] = _heads(heads, pending=bool(pending))
     # Whether the tables are what alembic_version says comes before whether that is the head:
     # the advice to upgrade holds only when they are.
     tables = None if any(f.level == "fail" for f in findings) else _drift(current)
     if tables is not None:
         findings.append(tables)
     at = ", ".join(current) or "base (no revision applied)"
-    if set(current) == set(heads) or (not heads and not current):
+    if not pending and len(heads) > 1:
+        findings.append(
+            Finding(
+                "ok",
+                f"nothing left to apply: the database is at {at}, which has applied every head "
+                f"({', '.join(heads)})",
+            )
+        )
+    elif not pending:
         findings.append(Finding("ok", f"the database is at the head: {at}"))
     else:
         catch_up = (
-            "`alembic upgrade head` (or `heads` when there are several) to catch up, or "
-            "run the lesson's first cell to reset to its starting point."
+            f"{commands.upgrade_command(heads)} to catch up, or run the lesson's first cell to "
+            "reset to its starting point."
         )
         if tables is not None and tables.level == "fail":
             # Upgrading from a revision the tables are not at fails, or does it twice. (Only
@@ -105,11 +111,36 @@ def diagnose() -> list[Finding]:
         findings.append(
             Finding(
                 "warn",
-                f"the database is at {at}; the files go up to {', '.join(heads) or 'base'}",
+                f"the database is at {at}; the files go up to {', '.join(heads) or 'base'} "
+                f"(not applied yet: {', '.join(pending)})",
                 catch_up,
             )
         )
     return findings
+
+
+def _heads(heads: tuple[str, ...], *, pending: bool) -> list[Finding]:
+    """The finding on several heads, if there are. Named branches (orchestrator-core's schema
+    and data) are kept apart on purpose: with everything applied they are as they should be,
+    and only while something is left to apply does the advice (`upgrade heads`) matter."""
+    if len(heads) < 2:
+        return []
+    names = friendly.branch_names(heads)
+    if names and not pending:
+        return [
+            Finding(
+                "ok",
+                f"{len(heads)} heads, {', '.join(heads)}: the named branches {', '.join(names)}, "
+                "kept apart on purpose",
+            )
+        ]
+    return [
+        Finding(
+            "warn",
+            f"the revisions have {len(heads)} heads: {', '.join(heads)}",
+            friendly.heads_advice(names),
+        )
+    ]
 
 
 def _drift(current: tuple[str, ...]) -> Finding | None:

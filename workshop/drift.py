@@ -438,14 +438,16 @@ def _stamp(state: tuple[str, ...], current: Sequence[str]) -> str:
 
 
 def _stamp_advice(
-    matches: list[tuple[str, ...]], current: Sequence[str], heads: Sequence[str]
+    matches: list[tuple[str, ...]], current: Sequence[str], script: ScriptDirectory
 ) -> str:
     """Cause (b): alembic_version is not where the tables are, and the tables are exactly what
-    the files make at another revision. A stamp fixes that and touches no table."""
+    the files make at another revision. A stamp fixes that and touches no table. (What is left
+    to apply afterwards is Alembic's notion, depends_on included: see commands.pending.)"""
     recorded = ", ".join(current) or "nothing (it is empty)"
     if len(matches) == 1:
         state = matches[0]
-        then = "" if set(state) == set(heads) else " Then `alembic upgrade head` for the rest."
+        upgrade = commands.upgrade_command(script.get_heads())
+        then = f" Then {upgrade} for the rest." if commands.pending(state, script) else ""
         return (
             f"The tables match revision {', '.join(state) or 'base (none applied)'}, but "
             f"alembic_version says {recorded}: after an `alembic stamp` to a revision the tables "
@@ -505,7 +507,7 @@ def _edited_advice(
         advice += (
             f" Or, as {', '.join(at_risk)} {'holds' if len(at_risk) == 1 else 'hold'} no rows "
             f"(read from the database): with the old version back, `alembic downgrade {target}`, "
-            "then your edit back, and `alembic upgrade head`."
+            f"then your edit back, and {commands.upgrade_command(script.get_heads())}."
         )
     elif held:
         rows = ", ".join(f"{t}: {_plural(n, 'row')}" for t, n in held.items())
@@ -608,7 +610,7 @@ def check(current: Sequence[str]) -> Drift | None:
         return Drift(
             "fail",
             text,
-            _stamp_advice(matches, current, script.get_heads()),
+            _stamp_advice(matches, current, script),
             tuple(found),
             tuple(matches),
         )
