@@ -1,10 +1,17 @@
-"""What the exercise-check tests share: a verdict that must read as one, and edited references."""
+"""What the exercise-check tests share: a verdict that must read as one, edited references, and
+a hint followed step by step as a participant would."""
 
 from __future__ import annotations
 
+import re
+import shlex
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
-from workshop import checks
+import sqlalchemy as sa
+
+from workshop import checks, db
 
 
 def verdict(exercise: str) -> checks.Verdict:
@@ -21,3 +28,55 @@ def edited(reference: Path, **replacements: str) -> str:
         assert old in text, old
         text = text.replace(old, new)
     return text
+
+
+#: The steps a hint gives, in its order: a command in backticks, or files to delete, or a
+#: down_revision to set in a file.
+STEP = re.compile(
+    r"`!(?P<alembic>alembic [^`]+)`"
+    r"|`%sql (?P<sql>[^`]+)`"
+    r"|Delete (?P<delete>(?:migrations/versions/\S+\.py(?:, )?)+)"
+    r"|In (?P<file>migrations/versions/\S+\.py), set down_revision = (?P<parent>'[^']*'|None)"
+)
+
+
+def follow(
+    project: Path,
+    hint: str,
+    *,
+    alembic: Callable[[list[str]], None] | None = None,
+    before_each: Callable[[str], None] | None = None,
+) -> int:
+    """Do what a hint says, step by step in its order, as a participant would; how many steps.
+
+    ``alembic`` runs one `!alembic ...` command (its arguments); by default the real command
+    line, in the project, as a notebook's ``!`` does. ``before_each`` sees each step's text
+    first (to check the state the steps go through).
+    """
+    done = 0
+    for step in STEP.finditer(hint):
+        done += 1
+        if before_each is not None:
+            before_each(step[0])
+        if step["alembic"]:
+            argv = shlex.split(step["alembic"])[1:]
+            if alembic is None:
+                subprocess.run(["alembic", *argv], cwd=project, check=True, capture_output=True)
+            else:
+                alembic(argv)
+        elif step["sql"]:
+            with db.engine().begin() as conn:
+                conn.execute(sa.text(step["sql"]))
+        elif step["delete"]:
+            for name in step["delete"].rstrip(".").split(", "):
+                (project / name).unlink()
+        else:
+            file = project / step["file"]
+            text = re.sub(
+                r"^(down_revision\b[^=\n]*=).*$",
+                rf"\1 {step['parent']}",
+                file.read_text(),
+                flags=re.MULTILINE,
+            )
+            file.write_text(text)
+    return done

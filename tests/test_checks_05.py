@@ -15,7 +15,7 @@ from alembic.util.exc import CommandError
 
 from workshop import commands, db
 
-from .exercise_support import verdict
+from .exercise_support import follow, verdict
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions" / "migrations"
 
@@ -98,7 +98,12 @@ def test_05_1_an_extra_head(lesson: Path) -> None:
     run(command.revision, message="stray", rev_id="0007", head="0005a", splice=True)
     run(command.upgrade, "heads")
     result = verdict("05.1")
-    assert not result.passed and "the revision files have the heads" in result.message
+    assert not result.passed and "0007_stray.py (revision 0007" in result.message, result
+    # The hint undoes only the stray (0007@-1, not 0006 with it) and deletes it: then all is well.
+    assert "`!alembic downgrade 0007@-1`" in result.hint
+    assert follow(lesson, result.hint) == 2
+    assert commands.current_revisions() == ("0006", "d002")
+    assert verdict("05.1").passed
 
 
 # --- what the lesson shows -----------------------------------------------------------------

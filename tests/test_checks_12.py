@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 
 from workshop import commands, orchestrator_cli
-from workshop.exercises._products import count, stamp
+from workshop.exercises._products import blocks_holding, count, stamp
 from workshop.exercises.lesson12 import USERNAME_REGISTRATION, product_rows
 
 from .conftest import REPO
@@ -169,3 +169,23 @@ def test_12_1_without_the_revision_file(lesson_12: Path) -> None:
     result = verdict("12.1")
     assert not result.passed and "no revision data0002" in result.message
     assert "--rev-id data0002" in result.hint
+
+
+@pytest.mark.parametrize("by_hand", [False, True], ids=["check-only", "upgraded-by-hand"])
+@pytest.mark.parametrize("case", ["no-link", "no-downgrade", "downgrade-too-much"])
+def test_12_1_a_wrong_attempt_then_the_reference_passes(
+    lesson_12: Path, case: str, by_hand: bool
+) -> None:
+    """Issue 14, item 1: "display_name is held by no block" repeated for every later attempt,
+    and after a downgrade that deleted too much the hints did not lead back."""
+    install_data0002(lesson_12, **WRONG[case][0])
+    if by_hand:
+        commands.run(command.upgrade, "heads", quiet=True)
+        commands.run(command.downgrade, "data0001", quiet=True)
+    assert not verdict("12.1").passed
+    install_data0002(lesson_12)
+    result = verdict("12.1")
+    assert result.passed, result
+    assert commands.current_revisions() == ("data0002",)
+    assert product_rows() == USERNAME_REGISTRATION
+    assert blocks_holding("display_name") == ["Username"]

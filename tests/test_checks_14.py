@@ -17,7 +17,7 @@ from alembic import command
 from workshop import build, commands, domain_models
 
 from .conftest import REPO
-from .exercise_support import verdict
+from .exercise_support import follow, verdict
 from .products_support import counts, with_workshop_products
 
 NOTEBOOK = REPO / "solutions" / "14-migrate-domain-models.ipynb"
@@ -232,3 +232,27 @@ def test_14_2_registered_as_the_wrong_type(lesson_14: Path) -> None:
     )
     result = verdict("14.2")
     assert not result.passed and "registered as UserGroup" in result.message
+
+
+def test_14_1_a_downgrade_left_as_pass_by_hand_then_the_generator(lesson_14: Path) -> None:
+    """A downgrade() edited to `pass` and run by hand leaves the resource type behind; the
+    generator, which compares the models with the database, then finds nothing to migrate. The
+    check says what is in the way and the command that removes it; then all is well."""
+    do_14_1(lesson_14)
+    (generated,) = (lesson_14 / "migrations" / "versions").glob("data0002_*.py")
+    text = generated.read_text()
+    body = text[text.index("def downgrade() -> None:\n") :]
+    generated.write_text(text.replace(body, "def downgrade() -> None:\n    pass\n"))
+    result = verdict("14.1")
+    assert not result.passed and "email is still there" in result.message, result
+    # What the participant does: down, the file gone, the generator again: nothing to migrate.
+    commands.run(command.downgrade, "data0001", quiet=True)
+    generated.unlink()
+    generate("Add email to UserBlock", EMAIL, "data0002")
+    assert not generated.exists()
+    result = verdict("14.1")
+    assert not result.passed and "finds nothing to migrate" in result.message, result
+    assert follow(lesson_14, result.hint) == 1
+    generate("Add email to UserBlock", EMAIL, "data0002")
+    upgrade()
+    assert verdict("14.1").passed

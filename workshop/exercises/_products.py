@@ -1,17 +1,17 @@
 """What the checks of the products track (lessons 11-14) share: rows by name, reruns, restores.
 
 Not a lesson of its own: it registers no check. The checks read the product tables by name
-(never by UUID), and put the database back where the participant had it when they are done.
+(never by UUID): on the rehearsal's new database while they try the participant's revision
+(:func:`workshop.checks.rehearse`), then on the participant's own, where the rows must be what
+the revision files make (:func:`snapshot`), and where a data revision that can run twice makes
+missing rows again (:func:`run_again`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 
-from workshop import checks, commands, db
+from workshop import checks, db
 from workshop import orchestrator_schema as schema
 from workshop.checks import NotYet, first_line, migrate
 
@@ -23,8 +23,8 @@ KEYWORDS_HINT = (
 
 
 def rows(sql: str, **params: object) -> list[tuple]:
-    """The rows of a query on the workshop database, as tuples."""
-    with db.engine().connect() as conn:
+    """The rows of a query on the database the check looks at, as tuples."""
+    with checks.engine().connect() as conn:
         return [tuple(row) for row in conn.execute(sa.text(sql), params)]
 
 
@@ -68,36 +68,65 @@ def require_product_tables() -> None:
         )
 
 
+#: Every product row by names, never by UUID (those differ between two databases).
+SNAPSHOT = {
+    "products": "SELECT name, description, product_type, tag, status FROM products",
+    "product_blocks": "SELECT name, description, tag, status FROM product_blocks",
+    "resource_types": "SELECT resource_type, description FROM resource_types",
+    "workflows": "SELECT name, target, description FROM workflows",
+    "fixed_inputs": (
+        "SELECT p.name, f.name, f.value FROM fixed_inputs AS f "
+        "JOIN products AS p ON p.product_id = f.product_id"
+    ),
+    "product_product_blocks": (
+        "SELECT p.name, b.name FROM product_product_blocks AS pb "
+        "JOIN products AS p ON p.product_id = pb.product_id "
+        "JOIN product_blocks AS b ON b.product_block_id = pb.product_block_id"
+    ),
+    "product_block_resource_types": (
+        "SELECT b.name, r.resource_type FROM product_block_resource_types AS br "
+        "JOIN product_blocks AS b ON b.product_block_id = br.product_block_id "
+        "JOIN resource_types AS r ON r.resource_type_id = br.resource_type_id"
+    ),
+    "product_block_relations": (
+        "SELECT u.name, d.name, r.min, r.max FROM product_block_relations AS r "
+        "JOIN product_blocks AS u ON u.product_block_id = r.in_use_by_id "
+        "JOIN product_blocks AS d ON d.product_block_id = r.depends_on_id"
+    ),
+    "products_workflows": (
+        "SELECT p.name, w.name FROM products_workflows AS pw "
+        "JOIN products AS p ON p.product_id = pw.product_id "
+        "JOIN workflows AS w ON w.workflow_id = pw.workflow_id"
+    ),
+}
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """The product rows of the database the check looks at, by names: a data revision's
+    "schema", compared between the participant's database and what the files make."""
+    return {table: sorted(rows(sql), key=repr) for table, sql in SNAPSHOT.items()}
+
+
+def run_again(revision: str) -> None:
+    """Make the rows of ``revision`` again in the participant's database: forget it (a stamp
+    changes no row), then upgrade to it. Its ``upgrade()`` inserts what is missing and, written
+    to run twice (ON CONFLICT DO NOTHING, as the lessons teach), leaves every other row alone."""
+    script = checks.scripts().get_revision(revision)
+    below = script.down_revision or script.dependencies
+    below = (below,) if isinstance(below, str) else tuple(below or ())
+    checks.step("stamp", below[0] if len(below) == 1 else "base")
+    checks.step("upgrade", revision)
+
+
+def delete(sql: str, **params: object) -> None:
+    """Remove a leftover row of the exercise's revision from the participant's database."""
+    with db.engine().begin() as conn:
+        conn.execute(sa.text(sql), params)
+
+
 def stamp(revision: str) -> None:
-    checks.step("stamp", revision)
-
-
-@contextmanager
-def restoring() -> Iterator[None]:
-    """Run a check, then bring the database back to the revisions it was at (when it can).
-
-    A check upgrades and downgrades the participant's revisions; afterwards the database is where
-    it was, or at the newer revision the check applied, never lower.
-    """
-    before = commands.current_revisions()
-    try:
-        yield
-    finally:
-        for revision in before:
-            try:
-                checks.step("upgrade", revision)
-            except Exception:  # noqa: BLE001, S110 - best effort; the verdict is what matters
-                pass
-
-
-def upgrade(revision: str) -> None:
-    """``upgrade revision``, with the 1.x ``execute(text, name=...)`` mistake explained."""
-    try:
-        migrate("upgrade", revision, what=f"upgrade() of revision {revision}")
-    except NotYet as problem:
-        if "unexpected keyword argument" in problem.message:
-            raise NotYet(problem.message, KEYWORDS_HINT) from None
-        raise
+    """``alembic stamp`` on the database the check looks at."""
+    checks.step("stamp", revision, database=checks.target())
 
 
 def rerun(revision: str, parent: str) -> None:
@@ -108,7 +137,7 @@ def rerun(revision: str, parent: str) -> None:
     """
     stamp(parent)
     try:
-        checks.step("upgrade", revision)
+        checks.step("upgrade", revision, database=checks.target())
     except Exception as error:  # noqa: BLE001 - the participant's code failing is the verdict
         stamp(revision)
         raise NotYet(
@@ -117,3 +146,13 @@ def rerun(revision: str, parent: str) -> None:
             "Make every INSERT idempotent: end it with ON CONFLICT DO NOTHING (the helpers "
             "already do).",
         ) from error
+
+
+def upgrade(revision: str) -> None:
+    """``upgrade revision``, with the 1.x ``execute(text, name=...)`` mistake explained."""
+    try:
+        migrate("upgrade", revision, what=f"upgrade() of revision {revision}")
+    except NotYet as problem:
+        if "unexpected keyword argument" in problem.message:
+            raise NotYet(problem.message, KEYWORDS_HINT) from None
+        raise

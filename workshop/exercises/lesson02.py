@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from workshop import db
-from workshop.checks import NotYet, columns, exercise, expect_type, migrate, revision_file
+from workshop import checks
+from workshop.checks import (
+    NotYet,
+    Rehearsal,
+    columns,
+    exercise,
+    expect_type,
+    migrate,
+    no_strays,
+    rehearse,
+    revision_file,
+)
+
+CREATE = 'Create it first: !alembic revision -m "create category table" --rev-id 0002'
 
 
-@exercise("02.1")
-def category_table() -> str:
-    revision_file(
-        "0002",
-        parent="0001",
-        hint='Create it first: !alembic revision -m "create category table" --rev-id 0002',
-    )
+def _inspect() -> None:
+    """On the rehearsal's new database at 0001: upgrade, look, downgrade, look, upgrade."""
     migrate("upgrade", "0002", what="upgrade() of revision 0002")
     found = columns("category")
     if not found:
@@ -33,7 +40,7 @@ def category_table() -> str:
     expect_type("category", found["account_id"], sa.Integer)
     if found["name"]["nullable"]:
         raise NotYet("category.name accepts NULL.", "Give the name column nullable=False.")
-    inspector = sa.inspect(db.engine())
+    inspector = sa.inspect(checks.engine())
     if inspector.get_pk_constraint("category")["constrained_columns"] != ["id"]:
         raise NotYet("category.id is not the primary key.", "Give the id column primary_key=True.")
     references = {
@@ -59,6 +66,13 @@ def category_table() -> str:
             "Drop only the category table in downgrade().",
         )
     migrate("upgrade", "0002", what="upgrade() of revision 0002, run a second time,")
+
+
+@exercise("02.1")
+def category_table() -> str:
+    no_strays({"0001", "0002"}, then="Then run this check again.")
+    revision_file("0002", parent="0001", hint=CREATE)
+    rehearse(Rehearsal(start="0001", revision="0002"), _inspect)
     return (
         "category has the right columns and foreign key, downgrade() removes it, and the "
         "database is back at 0002."

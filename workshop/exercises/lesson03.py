@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from workshop import checks, commands, db
-from workshop.checks import NotYet, columns, exercise, first_line, migrate, revision_file
+from workshop import checks
+from workshop.checks import (
+    NotYet,
+    Rehearsal,
+    columns,
+    exercise,
+    first_line,
+    migrate,
+    no_strays,
+    rehearse,
+    revision_file,
+)
 
 VIEW = "active_users"
 COLUMNS = ["id", "username", "email", "phone_number"]
@@ -13,44 +23,12 @@ ACTIVE, INACTIVE = "check_0301_active", "check_0301_inactive"
 
 
 def _views() -> list[str]:
-    return sa.inspect(db.engine()).get_view_names()
-
-
-def _quietly(sql: str) -> None:
-    """Tidy up after a wrong answer, so that the next attempt starts from revision 0002's schema."""
-    try:
-        with db.engine().begin() as conn:
-            conn.execute(sa.text(sql))
-    except Exception:  # noqa: BLE001 - tidying up must never hide the verdict
-        pass
-
-
-def _drop_view_quietly() -> None:
-    _quietly(f"DROP VIEW IF EXISTS {VIEW}")
-
-
-def _back_to_0002() -> None:
-    """After a wrong answer, go back to 0002, so that a fixed file is upgraded afresh next time.
-
-    The participant's downgrade() first; when that fails, 0003's one object is removed by hand
-    and the database stamped at 0002, which is then exactly where the lesson left it.
-    """
-    try:
-        checks.step("downgrade", "0002")
-    except Exception:  # noqa: BLE001 - the verdict is already decided
-        pass
-    _drop_view_quietly()
-    if commands.current_revisions() != ("0002",):
-        _quietly(f"DROP TABLE IF EXISTS {VIEW}")
-        try:
-            checks.step("stamp", "0002")
-        except Exception:  # noqa: BLE001 - the verdict is already decided
-            pass
+    return sa.inspect(checks.engine()).get_view_names()
 
 
 def _visible_usernames() -> set[str]:
     """Insert an active and an inactive user, read the view, and roll everything back."""
-    with db.engine().connect() as conn:
+    with checks.engine().connect() as conn:
         transaction = conn.begin()
         try:
             for name, active in ((ACTIVE, True), (INACTIVE, False)):
@@ -82,7 +60,7 @@ def _inspect_view() -> None:
             f"after `upgrade 0003` there is no view called {VIEW}.",
             f'In upgrade(), op.execute("CREATE VIEW {VIEW} AS SELECT ... FROM users WHERE ...").',
         )
-    found = [column["name"] for column in sa.inspect(db.engine()).get_columns(VIEW)]
+    found = [column["name"] for column in sa.inspect(checks.engine()).get_columns(VIEW)]
     if found != COLUMNS:
         extra = [name for name in found if name not in COLUMNS]
         missing = [name for name in COLUMNS if name not in found]
@@ -122,40 +100,35 @@ def _inspect_view() -> None:
         )
 
 
+def _inspect() -> None:
+    """On the rehearsal's new database at 0002: upgrade, look, downgrade, look, upgrade."""
+    migrate("upgrade", "0003", what="upgrade() of revision 0003")
+    _inspect_view()
+    migrate("downgrade", "0002", what="downgrade() of revision 0003")
+    if VIEW in _views():
+        raise NotYet(
+            f"after `downgrade 0002` the view {VIEW} is still there: downgrade() must undo "
+            "upgrade().",
+            f'In downgrade(), op.execute("DROP VIEW {VIEW}").',
+        )
+    if "phone_number" not in columns("users"):
+        raise NotYet(
+            "after `downgrade 0002` the users table has no phone_number column: downgrade() of "
+            "0003 must only undo what 0003 did.",
+            "Drop only the view in downgrade(), nothing else.",
+        )
+    migrate("upgrade", "0003", what="upgrade() of revision 0003, run a second time,")
+
+
 @exercise("03.1")
 def active_users_view() -> str:
+    no_strays({"0001", "0002", "0003"}, then="Then run this check again.")
     revision_file(
         "0003",
         parent="0002",
         hint='Create it first: !alembic revision -m "create active users view" --rev-id 0003',
     )
-    if "0003" in commands.current_revisions():
-        # Upgraded earlier (by hand or by a previous check): go down first, so that the file as
-        # it is now is what gets upgraded and inspected.
-        _back_to_0002()
-    migrate("upgrade", "0003", what="upgrade() of revision 0003")
-    try:
-        _inspect_view()
-    except NotYet:
-        _back_to_0002()
-        raise
-    migrate("downgrade", "0002", what="downgrade() of revision 0003")
-    if VIEW in _views():
-        _drop_view_quietly()
-        raise NotYet(
-            f"after `downgrade 0002` the view {VIEW} is still there: downgrade() must undo "
-            "upgrade(). (The check dropped it for you, so you can try again.)",
-            f'In downgrade(), op.execute("DROP VIEW {VIEW}").',
-        )
-    if "phone_number" not in columns("users"):
-        _quietly("ALTER TABLE users ADD COLUMN phone_number VARCHAR(20)")
-        raise NotYet(
-            "after `downgrade 0002` the users table has no phone_number column: downgrade() of "
-            "0003 must only undo what 0003 did. (The check put the column back, so you can try "
-            "again.)",
-            "Drop only the view in downgrade(), nothing else.",
-        )
-    migrate("upgrade", "0003", what="upgrade() of revision 0003, run a second time,")
+    rehearse(Rehearsal(start="0002", revision="0003"), _inspect)
     return (
         f"{VIEW} shows id, username, email and phone_number of active users only, downgrade() "
         "drops it, and the database is back at 0003."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workshop import checks, commands
-from workshop.checks import NotYet, exercise, first_line
+from workshop.checks import NotYet, exercise, first_line, no_strays
 
 MERGE = "0006"
 PARENTS = ("0005a", "0005b")
@@ -31,6 +31,10 @@ def merge_two_heads() -> str:
                 f"there is no revision {needed}.",
                 "Run the lesson's cells before the exercise first: they make it.",
             )
+    no_strays(
+        {"0001", "0002", "0003a", "0003b", "0004", *PARENTS, "d001", DATA_HEAD, MERGE},
+        then="Then run this check again.",
+    )
     merge = scripts.get(MERGE)
     if merge is None:
         raise NotYet(f"there is no revision {MERGE} yet.", f"Create the merge: {CREATE}")

@@ -8,14 +8,17 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from workshop import checks, commands, db
+from workshop import checks, db
 from workshop.checks import (
     NotYet,
+    Rehearsal,
     columns,
     exercise,
     expect_type,
     first_line,
     migrate,
+    no_strays,
+    rehearse,
     revision_file,
 )
 
@@ -23,29 +26,21 @@ EMAIL = "check-06@example.org"
 NOTE = "water the plants"
 
 
-def _reach_0005() -> None:
-    """The database at 0005, whichever way it is now (the participant may have upgraded)."""
-    if commands.current_revisions() == ("0006",):
-        migrate("downgrade", "0005", what="downgrade() of revision 0006")
-    else:
-        migrate("upgrade", "0005", what="`alembic upgrade 0005`")
-
-
-def _remove_check_rows() -> None:
-    """Remove the check's own user and to-do, whatever state the tables are in."""
-    try:
-        with db.engine().begin() as conn:
-            owner = conn.execute(sa.text("SELECT id FROM users WHERE email = :e"), {"e": EMAIL})
-            for (user_id,) in owner.all():
-                conn.execute(sa.text("DELETE FROM todos WHERE owner_id = :id"), {"id": user_id})
-                conn.execute(sa.text("DELETE FROM users WHERE id = :id"), {"id": user_id})
-    except sa.exc.SQLAlchemyError:
-        pass
-
-
 def _add_check_rows() -> None:
+    """A user and a to-do with a description, on the rehearsal's new database at 0005."""
     try:
-        _insert_check_rows()
+        with checks.engine().begin() as conn:
+            conn.execute(
+                sa.text("INSERT INTO users (email, username) VALUES (:e, 'check06')"),
+                {"e": EMAIL},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO todos (title, description, owner_id) "
+                    "SELECT 'check', :note, id FROM users WHERE email = :e"
+                ),
+                {"note": NOTE, "e": EMAIL},
+            )
     except sa.exc.SQLAlchemyError as error:
         raise NotYet(
             f"at revision 0005 the check cannot add a user and a to-do: {first_line(error)}",
@@ -53,22 +48,8 @@ def _add_check_rows() -> None:
         ) from error
 
 
-def _insert_check_rows() -> None:
-    with db.engine().begin() as conn:
-        conn.execute(
-            sa.text("INSERT INTO users (email, username) VALUES (:e, 'check06')"), {"e": EMAIL}
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO todos (title, description, owner_id) "
-                "SELECT 'check', :note, id FROM users WHERE email = :e"
-            ),
-            {"note": NOTE, "e": EMAIL},
-        )
-
-
 def _text_in(column: str) -> object:
-    with db.engine().connect() as conn:
+    with checks.engine().connect() as conn:
         return conn.execute(
             sa.text(
                 f"SELECT todos.{column} FROM todos JOIN users ON users.id = todos.owner_id "
@@ -103,7 +84,7 @@ def _todos_drift() -> list:
             f"todo/models.py cannot be loaded: {type(error).__name__}: {error}",
             "Run the cell that writes todo/models.py again (it comes before the exercise).",
         ) from error
-    with db.engine().connect() as conn:
+    with checks.engine().connect() as conn:
         found = compare_metadata(MigrationContext.configure(conn), metadata)
     return [difference for difference in found if _table_of(difference) == "todos"]
 
@@ -162,30 +143,47 @@ def _after_downgrade() -> None:
         )
 
 
-@exercise("06.1")
-def due_date_and_notes() -> str:
-    revision_file(
-        "0006",
-        parent="0005",
-        hint="Run the cells before the exercise in order: the models, then "
-        '!alembic revision --autogenerate -m "add due date and notes to todos" --rev-id 0006',
-    )
-    _reach_0005()
+def _tidy() -> None:
+    """Undo by hand, in the participant's database at 0005, what 0006 left there: the column
+    notes renamed back to description (its text kept), and due_date dropped while it holds no
+    date. A due_date that holds dates stays, and the verdict says so."""
+    found = columns("todos")
+    engine = db.engine()
+    if "notes" in found and "description" not in found:
+        with engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE todos RENAME COLUMN notes TO description"))
+    if "due_date" in found:
+        with engine.connect() as conn:
+            dated = conn.execute(
+                sa.text("SELECT count(*) FROM todos WHERE due_date IS NOT NULL")
+            ).scalar_one()
+        if dated:
+            raise NotYet(
+                f"your database is at 0005, but its todos table still has the due_date column "
+                f"of 0006, with {dated} date(s) in it. The check keeps data it did not make.",
+                "If you do not need them: %sql ALTER TABLE todos DROP COLUMN due_date, then run "
+                "this check again.",
+            )
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text("ALTER TABLE todos DROP COLUMN due_date"))
+        except sa.exc.SQLAlchemyError:
+            pass  # e.g. an index on it (SQLite): the comparison that follows names it
+
+
+def _inspect() -> None:
+    """On the rehearsal's new database at 0005, with a to-do: upgrade, look, down, look, up."""
     if "description" not in columns("todos"):
         raise NotYet(
             "at revision 0005 the todos table has no description column.",
             "Run the lesson's cells from the start, in order.",
         )
-    _remove_check_rows()
     _add_check_rows()
-    try:
-        migrate("upgrade", "0006", what="upgrade() of revision 0006")
-        _after_upgrade()
-        migrate("downgrade", "0005", what="downgrade() of revision 0006")
-        _after_downgrade()
-        migrate("upgrade", "0006", what="upgrade() of revision 0006, run a second time,")
-    finally:
-        _remove_check_rows()
+    migrate("upgrade", "0006", what="upgrade() of revision 0006")
+    _after_upgrade()
+    migrate("downgrade", "0005", what="downgrade() of revision 0006")
+    _after_downgrade()
+    migrate("upgrade", "0006", what="upgrade() of revision 0006, run a second time,")
     drift = _todos_drift()
     if drift:
         raise NotYet(
@@ -193,6 +191,18 @@ def due_date_and_notes() -> str:
             "Run `!alembic check` to see every difference, and make the revision create exactly "
             "what the models describe.",
         )
+
+
+@exercise("06.1")
+def due_date_and_notes() -> str:
+    no_strays({"0001", "0002", "0003", "0004", "0005", "0006"}, then="Then run this check again.")
+    revision_file(
+        "0006",
+        parent="0005",
+        hint="Run the cells before the exercise in order: the models, then "
+        '!alembic revision --autogenerate -m "add due date and notes to todos" --rev-id 0006',
+    )
+    rehearse(Rehearsal(start="0005", revision="0006", tidy=_tidy), _inspect)
     return (
         "due_date is added, description is renamed to notes with its text kept, downgrade() "
         "undoes both, and the todos table matches the models."

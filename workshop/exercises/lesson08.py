@@ -8,8 +8,17 @@ import re
 
 import sqlalchemy as sa
 
-from workshop import checks, commands, db, paths
-from workshop.checks import NotYet, exercise, first_line, migrate, revision_file
+from workshop import checks, db, paths
+from workshop.checks import (
+    NotYet,
+    Rehearsal,
+    exercise,
+    first_line,
+    migrate,
+    no_strays,
+    rehearse,
+    revision_file,
+)
 
 ROLE_USER = "check-08-user@example.org"
 ADMIN = "check-08-admin@example.org"
@@ -53,24 +62,10 @@ def _check_source() -> None:
         )
 
 
-def _reach_0005() -> None:
-    if commands.current_revisions() == ("0006",):
-        migrate("downgrade", "0005", what="downgrade() of revision 0006")
-    else:
-        migrate("upgrade", "0005", what="`alembic upgrade 0005`")
-
-
 def _run(sql: str, **values: object) -> list:
-    with db.engine().begin() as conn:
+    with checks.engine().begin() as conn:
         result = conn.execute(sa.text(sql), values)
         return result.all() if result.returns_rows else []
-
-
-def _remove_check_rows() -> None:
-    try:
-        _run("DELETE FROM users WHERE email IN (:a, :b)", a=ROLE_USER, b=ADMIN)
-    except sa.exc.SQLAlchemyError:
-        pass
 
 
 def _add_check_rows() -> None:
@@ -138,25 +133,41 @@ def _after_downgrade() -> None:
         )
 
 
+def _tidy() -> None:
+    """Undo by hand, in the participant's database at 0005, what 0006 left there: the role
+    'member' is 'user' again, in roles and in users (at 0005 no role is called 'member')."""
+    with db.engine().begin() as conn:
+        names = set(conn.execute(sa.text("SELECT name FROM roles")).scalars())
+        if "member" in names and "user" not in names:
+            conn.execute(sa.text("UPDATE roles SET name = 'user' WHERE name = 'member'"))
+        conn.execute(sa.text("UPDATE users SET role = 'user' WHERE role = 'member'"))
+
+
+def _facts() -> object:
+    """The role names, which 0006 changes and the comparison of tables does not see."""
+    return {"roles": sorted(name for (name,) in _run("SELECT name FROM roles"))}
+
+
+def _inspect() -> None:
+    """On the rehearsal's new database at 0005, with two users: upgrade, look, down, look, up."""
+    _add_check_rows()
+    migrate("upgrade", "0006", what="upgrade() of revision 0006")
+    _after_upgrade()
+    migrate("downgrade", "0005", what="downgrade() of revision 0006")
+    _after_downgrade()
+    migrate("upgrade", "0006", what="upgrade() of revision 0006, run a second time,")
+
+
 @exercise("08.1")
 def rename_role() -> str:
+    no_strays({"0001", "0002", "0003", "0004", "0005", "0006"}, then="Then run this check again.")
     revision_file(
         "0006",
         parent="0005",
         hint="Run the cells of the lesson in order: 0006 is written just before the exercise.",
     )
     _check_source()
-    _reach_0005()
-    _remove_check_rows()
-    _add_check_rows()
-    try:
-        migrate("upgrade", "0006", what="upgrade() of revision 0006")
-        _after_upgrade()
-        migrate("downgrade", "0005", what="downgrade() of revision 0006")
-        _after_downgrade()
-        migrate("upgrade", "0006", what="upgrade() of revision 0006, run a second time,")
-    finally:
-        _remove_check_rows()
+    rehearse(Rehearsal(start="0005", revision="0006", tidy=_tidy, facts=_facts), _inspect)
     return (
         "0006 renames the role 'user' to 'member' in users and roles with bound parameters, "
         "without the app's models, and downgrade() turns it back."

@@ -2,7 +2,8 @@
 
 The check runs the participant's revision first on a throwaway SQLite database that holds a user
 with a role and one without (upgrade, downgrade, upgrade), because a failed batch copy on SQLite
-can leave a half-made table behind. Only then does it upgrade the participant's own database.
+can leave a half-made table behind (:func:`workshop.checks.rehearse`). Only then does it upgrade
+the participant's own database.
 """
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from workshop import checks, db
-from workshop.checks import NotYet, exercise, first_line, migrate, revision_file
+from workshop.checks import (
+    NotYet,
+    NotYetInYours,
+    Rehearsal,
+    exercise,
+    first_line,
+    no_strays,
+    rehearse,
+    revision_file,
+)
 
 BATCH_HINT = (
     'On SQLite, change a column inside `with op.batch_alter_table("users") as batch_op:`, '
@@ -19,9 +29,9 @@ BATCH_HINT = (
 )
 
 
-def _step(database: sa.URL, verb: str, target: str, what: str) -> None:
+def _step(verb: str, target: str, what: str) -> None:
     try:
-        checks.step(verb, target, database=database)
+        checks.step(verb, target, database=checks.target())
     except NotImplementedError as error:
         if str(error):  # Alembic's own: "No support for ALTER of constraints in SQLite dialect"
             raise NotYet(f"{what} failed: {error}", BATCH_HINT) from error
@@ -57,9 +67,10 @@ def _uniques(engine: sa.Engine) -> set[str | None]:
     return {u["name"] for u in sa.inspect(engine).get_unique_constraints("users")}
 
 
-def _on_a_throwaway_database(engine: sa.Engine) -> None:
-    database = engine.url
-    _step(database, "upgrade", "0004", "the upgrade to 0004 (the lesson's revisions)")
+def _inspect() -> None:
+    """On the rehearsal's new database at 0004, with a user with a role and one without:
+    upgrade, look, downgrade, look, upgrade."""
+    engine = checks.engine()
     with engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -68,8 +79,14 @@ def _on_a_throwaway_database(engine: sa.Engine) -> None:
             )
         )
     uniques = _uniques(engine)
-    _step(database, "upgrade", "0005", "upgrade of 0005")
+    _step("upgrade", "0005", "upgrade of 0005")
     role = _role(engine)
+    if not isinstance(role["type"], sa.String) or role["type"].length != 45:
+        raise NotYet(
+            f"after `upgrade 0005`, users.role is {role['type']}; it should stay VARCHAR(45).",
+            "Change only the rule, not the type: existing_type=sa.String(45) tells batch mode "
+            "what the column is, and no type_= argument.",
+        )
     if role["nullable"]:
         raise NotYet(
             "after `upgrade 0005`, users.role still accepts NULL.",
@@ -95,7 +112,7 @@ def _on_a_throwaway_database(engine: sa.Engine) -> None:
             f"became {sorted(_uniques(engine), key=str)}.",
             "Change only the role column.",
         )
-    _step(database, "downgrade", "0004", "downgrade of 0005")
+    _step("downgrade", "0004", "downgrade of 0005")
     role = _role(engine)
     if not role["nullable"] or role.get("default") is not None:
         raise NotYet(
@@ -106,11 +123,12 @@ def _on_a_throwaway_database(engine: sa.Engine) -> None:
         )
     if set(_roles(engine)) != {"ada", "bob"}:
         raise NotYet("after `downgrade 0004` the users are gone.", "Keep the rows: only alter.")
-    _step(database, "upgrade", "0005", "upgrade of 0005 after its downgrade")
+    _step("upgrade", "0005", "upgrade of 0005 after its downgrade")
 
 
 @exercise("09.1")
 def role_required() -> str:
+    no_strays({"0001", "0002", "0003", "0004", "0005"}, then="Then run this check again.")
     revision_file(
         "0005",
         parent="0004",
@@ -121,15 +139,9 @@ def role_required() -> str:
             "this notebook is not using SQLite.",
             "Run the lesson's first cell: it points the notebook at .workshop/lesson-09.sqlite.",
         )
-    with checks.scratch_database() as url:
-        engine = db.engine(url)
-        try:
-            _on_a_throwaway_database(engine)
-        finally:
-            engine.dispose()
     try:
-        migrate("upgrade", "0005", what="upgrade() of revision 0005 on your database")
-    except NotYet as problem:
+        rehearse(Rehearsal(start="0004", revision="0005"), _inspect)
+    except NotYetInYours as problem:
         if "_alembic_tmp_users" in problem.message:
             problem.hint = (
                 "An earlier failed upgrade left that table behind: run "

@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from workshop import checks, db
-from workshop.checks import NotYet, exercise, first_line, revision_file
+from workshop.checks import NotYet, exercise, first_line, no_strays, revision_file
 
 DROP_BOTH = (
     "0003's upgrade() creates two tables, so its downgrade() must drop both: "
@@ -97,6 +97,7 @@ def _stairway_and_downgrade(engine: sa.Engine) -> str:
 
 @exercise("10.1")
 def stairway() -> str:
+    no_strays({"0001", "0002", "0003"}, then="Then run this check again.")
     revision_file(
         "0003",
         parent="0002",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workshop import checks, commands
-from workshop.checks import NotYet, exercise, first_line, revision_file
+from workshop.checks import NotYet, exercise, first_line, no_strays, revision_file
 from workshop.exercises._products import CLI, require_product_tables
 
 HEADS = ("data0002", "schema0002")
@@ -13,6 +13,7 @@ UPGRADE = f"Run {CLI} upgrade heads (heads, plural: it applies both branches)."
 @exercise("11.1")
 def two_heads() -> str:
     require_product_tables()
+    no_strays({"schema0001", "data0001", *HEADS}, then="Then run this check again.")
     revision_file(
         "data0001",
         parent=None,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from workshop.checks import NotYet, exercise, migrate, revision_file
+from workshop.checks import NotYet, Rehearsal, exercise, migrate, no_strays, rehearse, revision_file
 from workshop.exercises._products import (
     CLI,
     blocks_holding,
+    delete,
     descriptions,
     require_product_tables,
     rerun,
     rows,
+    run_again,
+    snapshot,
     upgrade,
 )
 
@@ -48,15 +51,8 @@ def _data0001_intact(after: str) -> None:
         )
 
 
-@exercise("12.1")
-def display_name() -> str:
-    require_product_tables()
-    revision_file(
-        "data0002",
-        parent="data0001",
-        hint=f'Create it first: {CLI} revision --message "Add display name resource type" '
-        "--head=data@head --rev-id data0002",
-    )
+def _inspect() -> None:
+    """On the rehearsal's new database at data0001: upgrade, look, run again, down, look, up."""
     upgrade("data0002")
     _data0001_intact("after `upgrade data0002`")
     found = descriptions("display_name")
@@ -69,8 +65,7 @@ def display_name() -> str:
     if found != [DESCRIPTION]:
         raise NotYet(
             f"display_name has the description {found[0]!r}; it should be {DESCRIPTION!r}.",
-            "Correct the value in the dict, then downgrade to data0001 and upgrade again "
-            "(ON CONFLICT DO NOTHING leaves an existing row as it is).",
+            "Correct the value in the dict, then run this check again.",
         )
     holders = blocks_holding("display_name")
     if holders != ["Username"]:
@@ -94,6 +89,32 @@ def display_name() -> str:
         )
     _data0001_intact("after `downgrade data0001`")
     upgrade("data0002")
+
+
+def _tidy() -> None:
+    """What data0002 left in the participant's database at data0001: the resource type
+    display_name (its link row goes with it, ON DELETE CASCADE)."""
+    delete("DELETE FROM resource_types WHERE resource_type = 'display_name'")
+
+
+@exercise("12.1")
+def display_name() -> str:
+    require_product_tables()
+    no_strays({"schema0001", "data0001", "data0002"}, then="Then run this check again.")
+    revision_file(
+        "data0002",
+        parent="data0001",
+        hint=f'Create it first: {CLI} revision --message "Add display name resource type" '
+        "--head=data@head --rev-id data0002",
+    )
+    plan = Rehearsal(
+        start="data0001",
+        revision="data0002",
+        tidy=_tidy,
+        facts=snapshot,
+        repair=lambda: run_again("data0001"),
+    )
+    rehearse(plan, _inspect)
     return (
         "display_name is a resource type of the block Username, a second run changes nothing, "
         "downgrade() removes exactly it, and the database is back at data0002."

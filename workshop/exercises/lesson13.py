@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from workshop import checks
-from workshop.checks import NotYet, exercise, migrate, revision_file
-from workshop.exercises._products import CLI, require_product_tables, rerun, rows, upgrade
+from workshop.checks import NotYet, Rehearsal, exercise, migrate, no_strays, rehearse, revision_file
+from workshop.exercises._products import (
+    CLI,
+    delete,
+    require_product_tables,
+    rerun,
+    rows,
+    run_again,
+    snapshot,
+    upgrade,
+)
 
 PRODUCT = "Username registration"
 CREATE = "create_username_registration"
@@ -63,16 +72,8 @@ def _uses_helpers() -> None:
         )
 
 
-@exercise("13.1")
-def terminate_workflow() -> str:
-    require_product_tables()
-    revision_file(
-        "data0002",
-        parent="data0001",
-        hint=f'Create it first: {CLI} revision --message "Add terminate workflow" '
-        "--head=data@head --rev-id data0002",
-    )
-    _uses_helpers()
+def _inspect() -> None:
+    """On the rehearsal's new database at data0001: upgrade, look, run again, down, look, up."""
     upgrade("data0002")
     _data0001_intact("after `upgrade data0002`")
     found = workflow(TERMINATE)
@@ -85,8 +86,7 @@ def terminate_workflow() -> str:
     if found[0][0] != "TERMINATE":
         raise NotYet(
             f"{TERMINATE} has the target {found[0][0]!r}; it should be 'TERMINATE'.",
-            'Pass target="TERMINATE", then downgrade to data0001 and upgrade again '
-            "(create_workflow leaves an existing row as it is).",
+            'Pass target="TERMINATE", then run this check again.',
         )
     if TERMINATE not in product_workflows():
         raise NotYet(
@@ -108,6 +108,33 @@ def terminate_workflow() -> str:
         )
     _data0001_intact("after `downgrade data0001`")
     upgrade("data0002")
+
+
+def _tidy() -> None:
+    """What data0002 left in the participant's database at data0001: the workflow
+    terminate_username_registration (its link to the product goes with it, ON DELETE CASCADE)."""
+    delete("DELETE FROM workflows WHERE name = :name", name=TERMINATE)
+
+
+@exercise("13.1")
+def terminate_workflow() -> str:
+    require_product_tables()
+    no_strays({"schema0001", "data0001", "data0002"}, then="Then run this check again.")
+    revision_file(
+        "data0002",
+        parent="data0001",
+        hint=f'Create it first: {CLI} revision --message "Add terminate workflow" '
+        "--head=data@head --rev-id data0002",
+    )
+    _uses_helpers()
+    plan = Rehearsal(
+        start="data0001",
+        revision="data0002",
+        tidy=_tidy,
+        facts=snapshot,
+        repair=lambda: run_again("data0001"),
+    )
+    rehearse(plan, _inspect)
     return (
         f"{TERMINATE} (TERMINATE) is linked to {PRODUCT}, a second run changes nothing, "
         "downgrade() removes exactly it, and the database is back at data0002."

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 from workshop import checks, data_branch, domain, domain_models
-from workshop.checks import NotYet, exercise, migrate, revision_file
+from workshop.checks import NotYet, Rehearsal, exercise, migrate, no_strays, rehearse, revision_file
 from workshop.errors import WorkshopError
 from workshop.exercises._products import (
     CLI,
     blocks_holding,
+    delete,
     descriptions,
     require_product_tables,
-    restoring,
     rows,
+    run_again,
+    snapshot,
 )
 
 GENERATE = f"{CLI} migrate-domain-models"
 UPGRADE = f"Apply it: {CLI} upgrade heads"
 EMAIL = "email address of the user"
 PARTNER = ("User partner", "user administration - partner", "User", "USER_PAR")
+USER_PRODUCTS = [
+    ("User external", "external", "UserBlock"),
+    ("User internal", "internal", "UserBlock"),
+    ("User partner", "partner", "UserBlock"),
+]
 USER_BLOCK_TYPES = ["age", "email", "user_id", "username"]
+#: The revisions of the lesson: the schema, the workshop's products, then one per exercise.
+REVISIONS = {"schema0001", "data0001", "data0002", "data0003"}
+AGAIN = "Then run this check again."
 
 
 def model_facts() -> dict:
@@ -98,6 +108,23 @@ def _on_data_branch(revision: str, hint: str) -> str:
     return found[revision].down_revision
 
 
+def _nothing_in_the_way(revision: str, what: str, held: bool, delete: str, command: str) -> None:
+    """No file for ``revision`` while the participant's database already has what it adds.
+
+    The generator compares the models with the database. After a ``downgrade()`` that left the
+    rows behind (a ``pass``), or a file deleted while applied, it finds nothing to migrate and
+    writes no file, so "let the generator write it" would lead nowhere: say what is in the way.
+    """
+    if not held or revision in {script.revision for script in checks.scripts().walk_revisions()}:
+        return
+    raise NotYet(
+        f"there is no revision {revision} in migrations/versions/, and your database already has "
+        f"{what}, which {revision} would add (left by an earlier {revision} whose downgrade() "
+        "did not remove it?): the generator finds nothing to migrate.",
+        f"Remove it: `%sql {delete}`. Then {command}, and upgrade heads.",
+    )
+
+
 def _user_products() -> list[tuple]:
     return rows(
         """
@@ -112,24 +139,13 @@ def _user_products() -> list[tuple]:
     )
 
 
-@exercise("14.1")
-def email_field() -> str:
-    require_product_tables()
-    if "email" not in _block_types(_facts(), "UserBlock"):
-        raise NotYet(
-            "UserBlock has no field email.",
-            "Add `email: str | None = None` to UserBlock in the model cell, and run it.",
-        )
-    command = (
-        f'{GENERATE} "Add email to UserBlock" --inputs \'{{"email": {{"description": '
-        f'"{EMAIL}"}}}}\' --rev-id data0002'
-    )
-    revision_file("data0002", parent="data0001", hint=f"Let the generator write it: {command}")
-    _applied("data0002")
+def _inspect_email(command: str) -> None:
+    """On the rehearsal's new database at data0001: upgrade, look, downgrade, look, upgrade."""
+    migrate("upgrade", "data0002", what="upgrade() of revision data0002")
     found = descriptions("email")
     if not found:
         raise NotYet(
-            "the database has no resource type email, though data0002 is applied.",
+            "after `upgrade data0002` there is no resource type email.",
             f"Let the generator write data0002 after the model change: `{CLI} downgrade "
             f"data0001`, delete data0002's file, then {command}, and upgrade heads.",
         )
@@ -149,14 +165,45 @@ def email_field() -> str:
             "UserBlock should hold exactly the resource types age, email, user_id and username.",
             "Add only the email field in this exercise.",
         )
-    with restoring():
-        migrate("downgrade", "data0001", what="downgrade() of revision data0002")
-        if descriptions("email"):
-            raise NotYet(
-                "after `downgrade data0001` the resource type email is still there.",
-                "Let the generator write data0002: its downgrade() removes what it adds.",
-            )
-        migrate("upgrade", "data0002", what="upgrade() of revision data0002, run again,")
+    migrate("downgrade", "data0001", what="downgrade() of revision data0002")
+    if descriptions("email"):
+        raise NotYet(
+            "after `downgrade data0001` the resource type email is still there.",
+            "Let the generator write data0002: its downgrade() removes what it adds.",
+        )
+    migrate("upgrade", "data0002", what="upgrade() of revision data0002, run again,")
+
+
+@exercise("14.1")
+def email_field() -> str:
+    require_product_tables()
+    if "email" not in _block_types(_facts(), "UserBlock"):
+        raise NotYet(
+            "UserBlock has no field email.",
+            "Add `email: str | None = None` to UserBlock in the model cell, and run it.",
+        )
+    command = (
+        f'{GENERATE} "Add email to UserBlock" --inputs \'{{"email": {{"description": '
+        f'"{EMAIL}"}}}}\' --rev-id data0002'
+    )
+    no_strays(REVISIONS, then=AGAIN)
+    _nothing_in_the_way(
+        "data0002",
+        "the resource type email",
+        bool(descriptions("email")),
+        "DELETE FROM resource_types WHERE resource_type = 'email'",
+        command,
+    )
+    revision_file("data0002", parent="data0001", hint=f"Let the generator write it: {command}")
+    _applied("data0002")
+    plan = Rehearsal(
+        start="data0001",
+        revision="data0002",
+        tidy=lambda: delete("DELETE FROM resource_types WHERE resource_type = 'email'"),
+        facts=snapshot,
+        repair=lambda: run_again("data0001"),
+    )
+    rehearse(plan, lambda: _inspect_email(command))
     return (
         "UserBlock has the field email, data0002 adds the resource type email (and downgrade() "
         "removes it), and the database has applied it."
@@ -198,14 +245,39 @@ def user_partner() -> str:
             'Add `partner = "partner"` to the Affiliation enum in products/product_types/user.py.',
         )
     command = f"{GENERATE} \"Add User partner product\" --inputs '...' --rev-id data0003"
+    no_strays(REVISIONS, then=AGAIN)
+    _nothing_in_the_way(
+        "data0003",
+        "the product User partner",
+        bool(rows("SELECT name FROM products WHERE name = 'User partner'")),
+        "DELETE FROM products WHERE name = 'User partner'",
+        command,
+    )
     parent = _on_data_branch("data0003", f"Let the generator write it: {command}")
     _applied("data0003")
+    plan = Rehearsal(
+        start=parent,
+        revision="data0003",
+        tidy=lambda: delete("DELETE FROM products WHERE name = 'User partner'"),
+        facts=snapshot,
+        repair=lambda: run_again(parent),
+    )
+    rehearse(plan, lambda: _inspect_partner(parent))
+    return (
+        "User partner is a User product with affiliation = partner, made of UserBlock; data0003 "
+        "adds it, its downgrade() removes it, and the database has applied it."
+    )
+
+
+def _inspect_partner(parent: str) -> None:
+    """On the rehearsal's new database at data0003's parent: upgrade, look, down, look, up."""
+    migrate("upgrade", "data0003", what="upgrade() of revision data0003")
     found = rows(
         "SELECT name, description, product_type, tag FROM products WHERE name = 'User partner'"
     )
     if not found:
         raise NotYet(
-            "the database has no product User partner, though data0003 is applied.",
+            "after `upgrade data0003` there is no product User partner.",
             f"Let the generator write data0003 after the model changes: `{CLI} downgrade "
             f"{parent}`, delete data0003's file, run the generator again, and upgrade heads.",
         )
@@ -216,31 +288,22 @@ def user_partner() -> str:
             f"`{CLI} downgrade {parent}`, delete data0003's file, run the generator again with "
             "the right --inputs, and upgrade heads.",
         )
-    expected = [
-        ("User external", "external", "UserBlock"),
-        ("User internal", "internal", "UserBlock"),
-        ("User partner", "partner", "UserBlock"),
-    ]
-    if _user_products() != expected:
+    if _user_products() != USER_PRODUCTS:
         raise NotYet(
             "the User products should be User external, User internal and User partner, each "
             "made of UserBlock with its own affiliation (external, internal, partner).",
             "Give the generator the fixed-input value with --inputs: "
             '"User partner": {..., "affiliation": "partner"}.',
         )
-    with restoring():
-        migrate("downgrade", parent, what="downgrade() of revision data0003")
-        if rows("SELECT name FROM products WHERE name = 'User partner'"):
-            raise NotYet(
-                f"after `downgrade {parent}` the product User partner is still there.",
-                "Let the generator write data0003: its downgrade() removes what it adds.",
-            )
-        if _user_products() != expected[:2]:
-            raise NotYet(
-                f"after `downgrade {parent}` User internal or User external is not as it was.",
-                "data0003 should only add User partner.",
-            )
-    return (
-        "User partner is a User product with affiliation = partner, made of UserBlock; data0003 "
-        "adds it, its downgrade() removes it, and the database has applied it."
-    )
+    migrate("downgrade", parent, what="downgrade() of revision data0003")
+    if rows("SELECT name FROM products WHERE name = 'User partner'"):
+        raise NotYet(
+            f"after `downgrade {parent}` the product User partner is still there.",
+            "Let the generator write data0003: its downgrade() removes what it adds.",
+        )
+    if _user_products() != USER_PRODUCTS[:2]:
+        raise NotYet(
+            f"after `downgrade {parent}` User internal or User external is not as it was.",
+            "data0003 should only add User partner.",
+        )
+    migrate("upgrade", "data0003", what="upgrade() of revision data0003, run again,")
