@@ -204,3 +204,28 @@ def test_without_the_instructors_url_the_message_says_what_to_set(
     monkeypatch.delenv("WORKSHOP_CLASS_ADMIN_URL", raising=False)
     with pytest.raises(WorkshopError, match="WORKSHOP_CLASS_ADMIN_URL"):
         ClassServer()
+
+
+def test_a_participants_checks_rehearse_on_their_own_embedded_server(
+    server: ClassServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A participant's role may not create databases, and the checks' rehearsal databases have
+    one name per server: on the class's server a check could not rehearse (and would share the
+    rehearsal with the whole class). The hub points rehearsals at the embedded server."""
+    from workshop import checks
+    from workshop.classroom import hub
+
+    assert hub.DATABASE_URL_ENV == db.URL_ENV
+    assert hub.SCRATCH_SERVER_ENV == db.SCRATCH_SERVER_ENV
+    monkeypatch.setenv(db.URL_ENV, server.open_for(unique("ada")))
+    try:
+        with pytest.raises(checks.NotYet, match="could not make a database"):
+            with checks.rehearsal_database():
+                pass
+        monkeypatch.setenv(db.SCRATCH_SERVER_ENV, "embedded")
+        with checks.rehearsal_database() as rehearsal:
+            assert rehearsal.query.get("host")  # the embedded server's socket, not the class's
+            with sa.create_engine(rehearsal, poolclass=sa.pool.NullPool).connect() as conn:
+                conn.exec_driver_sql("CREATE TABLE tried (x int)")
+    finally:
+        db.dispose_engines()

@@ -650,10 +650,21 @@ def drop_database(database_url: sa.URL) -> None:
         admin.dispose()
 
 
+SCRATCH_SERVER_ENV = "WORKSHOP_SCRATCH_SERVER"
+
+
 def server_url() -> sa.URL:
-    """A URL on the same server as the participant's database (for making scratch databases)."""
+    """A URL on the server where scratch databases are made (tests, a check's rehearsal).
+
+    The participant's database's server, except where that is no place for them: with no
+    ``WORKSHOP_DATABASE_URL`` it is the embedded server anyway; with ``WORKSHOP_SCRATCH_SERVER``
+    set to ``embedded`` it is the embedded one too. A class's hub sets that
+    (:mod:`workshop.classroom.hub`): there a participant's role may not create databases (it
+    could take a name another participant needs), and a check's rehearsal databases have one
+    name per server, which every participant of the class would share.
+    """
     raw = _configured()
-    if not raw:
+    if not raw or os.environ.get(SCRATCH_SERVER_ENV, "").strip().lower() == "embedded":
         return _embedded_url(_MAINTENANCE_DATABASE)
     return url()
 

@@ -8,7 +8,10 @@ Kubernetes) so that each participant's server:
 * gets, in ``WORKSHOP_DATABASE_URL``, a URL to their own database on the class's server with a
   password made for this start (:meth:`~workshop.classroom.provision.ClassServer.open_for`),
   their role and database made at their first login if the roster did not make them;
-* knows the class drop folder (``WORKSHOP_CLASS_HANDIN``), which ``workshop submit`` hands in to.
+* knows the class drop folder (``WORKSHOP_CLASS_HANDIN``), which ``workshop submit`` hands in to;
+* makes the throwaway databases of the lessons' checks (their rehearsals) on the participant's
+  own embedded PostgreSQL (``WORKSHOP_SCRATCH_SERVER=embedded``): their role may not create
+  databases on the class's server, and the rehearsal databases' names are the same for all.
 
 The instructor's URL stays in the hub's own environment: the spawner passes a server only the
 variables it is told to keep (``env_keep``), and ``WORKSHOP_CLASS_ADMIN_URL`` is not one of them.
@@ -35,6 +38,7 @@ from workshop.classroom.install import KIT_ENV
 from workshop.classroom.provision import ClassServer, read_roster
 
 DATABASE_URL_ENV = "WORKSHOP_DATABASE_URL"  # workshop.db.URL_ENV (db is not loaded in the hub)
+SCRATCH_SERVER_ENV = "WORKSHOP_SCRATCH_SERVER"  # workshop.db.SCRATCH_SERVER_ENV
 ROSTER_ENV = "WORKSHOP_CLASS_ROSTER"
 DEFAULT_HANDIN = "/srv/workshop/handin"
 FIRST_PAGE = "/lab/tree/notebooks/00-welcome-and-setup.ipynb"
@@ -83,6 +87,9 @@ def configure(
     settings.default_url = FIRST_PAGE
     environment = dict(settings.environment) if "environment" in settings else {}
     environment[KIT_ENV] = str(kit)
+    # A check's throwaway databases go to the participant's own embedded server: their role
+    # may not create databases on the class's (see workshop.db.server_url).
+    environment[SCRATCH_SERVER_ENV] = "embedded"
     handin_folder = os.environ.get(handin.HANDIN_ENV) or handin_folder
     if handin_folder is not None:
         folder = Path(handin_folder)
