@@ -91,10 +91,14 @@ def test_the_copy_is_the_participants_own_private_clone_and_updates_from_the_kit
 
 
 def test_the_server_environment_puts_the_kit_first_and_opens_lesson_00(tmp_path: Path) -> None:
-    env = singleuser.environment(tmp_path, {"PATH": "/usr/bin:/bin"})
+    env = singleuser.environment(tmp_path, {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     bin_dir = str(Path(sys.executable).parent)
     assert env["PATH"].split(":")[0] == bin_dir == env["WORKSHOP_BIN"]
     assert env["WORKSHOP_ROOT"] == env["JUPYTERHUB_ROOT_DIR"] == str(tmp_path)
     assert env["JUPYTERHUB_DEFAULT_URL"] == "/lab/tree/notebooks/00-welcome-and-setup.ipynb"
+    # A private runtime folder, with pgserver's folder in it (else its lock is /tmp/.lockfile)
+    runtime = Path(env["XDG_RUNTIME_DIR"])
+    assert runtime.parent == tmp_path and (runtime / "python_PostgresServer").is_dir()
+    assert stat.S_IMODE(runtime.stat().st_mode) == 0o700
     chosen = singleuser.environment(tmp_path, {"JUPYTERHUB_DEFAULT_URL": "/lab/tree/x"})
     assert chosen["JUPYTERHUB_DEFAULT_URL"] == "/lab/tree/x"  # the hub's choice wins

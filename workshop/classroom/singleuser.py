@@ -14,7 +14,9 @@ themselves.
    user's repository ("dubious ownership") unless it is named in ``safe.directory``; git takes
    that setting only from the user's own configuration (not from the environment: a local
    clone clears it), so it is added to ``~/.gitconfig``, for that one folder.
-3. **The lab as ``workshop lab`` makes it:** terminals that are interactive, non-login bash with
+3. **A private runtime folder** (``XDG_RUNTIME_DIR``) for the embedded PostgreSQL where the
+   checks rehearse: see :func:`runtime_folder`.
+4. **The lab as ``workshop lab`` makes it:** terminals that are interactive, non-login bash with
    the kit's ``bin`` first on ``PATH`` (a hub spawner's output is no terminal, so jupyter_server
    would start login shells and ``/etc/profile`` would drop the kit's ``alembic``: see
    :mod:`workshop.labsetup`), the copy as the lab's root, and lesson 00 opened first.
@@ -82,13 +84,29 @@ def prepare(kit: Path, copy: Path) -> Path:
     return copy
 
 
+def runtime_folder(home: Path) -> Path:
+    """A private ``XDG_RUNTIME_DIR`` for a hub's server, which gets none (no login session).
+
+    Without one, the embedded PostgreSQL (where the checks rehearse) takes its start lock in
+    ``/tmp/.lockfile``, one file for every user of the machine: whoever made it first owns it,
+    and every other participant's server then fails to start ("Permission denied"), or waits
+    for as long as one of them holds it. Its own folder must exist beforehand.
+    """
+    folder = home / ".workshop-runtime"
+    (folder / "python_PostgresServer").mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    return folder
+
+
 def environment(copy: Path, base: dict[str, str]) -> dict[str, str]:
     """The server's environment: the lab's (:func:`workshop.labsetup.environment`), the copy as
-    its root, lesson 00 first unless the hub says otherwise."""
+    its root, a private runtime folder, lesson 00 first unless the hub says otherwise."""
     env = labsetup.environment(base)
     env["WORKSHOP_ROOT"] = str(copy)
     env["JUPYTERHUB_ROOT_DIR"] = str(copy)
     env.setdefault("JUPYTERHUB_DEFAULT_URL", FIRST_PAGE)
+    if not env.get("XDG_RUNTIME_DIR"):
+        env["XDG_RUNTIME_DIR"] = str(runtime_folder(Path(env.get("HOME") or Path.home())))
     return env
 
 
