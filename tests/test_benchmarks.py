@@ -100,3 +100,17 @@ def test_the_nbgrader_benchmark_builds_its_course(tmp_path: Path, monkeypatch, c
     with pytest.raises(SystemExit) as done:
         bench.main(["--help"])
     assert done.value.code == 0 and "--lessons" in capsys.readouterr().out
+
+
+def test_the_first_start_benchmark_starts_from_empty_caches(tmp_path: Path, monkeypatch) -> None:
+    """The fresh-clone figure means "no package cache": the caches must be its own, empty, and
+    nothing of this suite's (its project copy, its database) may leak into the clone's kit."""
+    bench = _load(REPO / "benchmarks" / "first_start.py", monkeypatch)
+    monkeypatch.setenv("WORKSHOP_DATABASE_URL", "sqlite:///x.db")
+    env = bench.fresh_env(tmp_path, KIT_INSTALLER="pip")
+    for name in ("PIP_CACHE_DIR", "UV_CACHE_DIR", "XDG_CACHE_HOME"):
+        assert Path(env[name]).is_relative_to(tmp_path) and not Path(env[name]).exists()
+    assert "WORKSHOP_DATABASE_URL" not in env and "WORKSHOP_ROOT" not in env
+    assert env["KIT_INSTALLER"] == "pip"
+    port = bench.free_port()
+    assert bench.port_free(port)
