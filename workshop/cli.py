@@ -200,6 +200,20 @@ def _class(args: argparse.Namespace, _extra: list[str]) -> int:
     if action == "hub-config":
         print(Path(provision.__file__).with_name("jupyterhub_config.py"))
         return 0
+    if action == "z2jh-values":
+        from workshop.classroom import kubernetes
+
+        if not (args.image and args.server_url):
+            raise WorkshopError(
+                "z2jh-values needs the single-user image and the class's server.",
+                fix="Add --image REGISTRY/workshop-kit:TAG --server-url postgresql://HOST:5432/",
+            )
+        image, _, tag = args.image.rpartition(":")
+        if not image or "/" in tag:  # no tag given ("registry:5000/kit" is a port, not a tag)
+            image, tag = args.image, ""
+        values = kubernetes.values(image, tag or "latest", args.server_url, paths.root())
+        print(kubernetes.dump(values), end="")
+        return 0
     server = provision.ClassServer(args.admin_url)
     if action == "add":
         wanted = list(args.names)
@@ -348,13 +362,15 @@ def parser() -> argparse.ArgumentParser:
   handin-folder FOLDER         make the class drop folder (mode 1733)
   collect FOLDER --out DIR     each participant's newest hand-in, checked, for workshop grade
   hub-config                   the path of the JupyterHub configuration the kit ships
+  z2jh-values --image IMAGE:TAG --server-url URL
+                               Zero to JupyterHub's values for a class on Kubernetes
 
 The server: --admin-url, or WORKSHOP_CLASS_ADMIN_URL (a role with CREATEROLE and CREATEDB).""",
     )
     klass.add_argument(
         "action",
         choices=["add", "status", "url", "remove", "install", "handin-folder", "collect",
-                 "hub-config"],
+                 "hub-config", "z2jh-values"],
     )  # fmt: skip
     klass.add_argument("names", nargs="*", metavar="NAME|FOLDER")
     klass.add_argument("--roster", help="add: a file of user names, one a line")
@@ -366,6 +382,10 @@ The server: --admin-url, or WORKSHOP_CLASS_ADMIN_URL (a role with CREATEROLE and
     )
     klass.add_argument(
         "--no-venv", action="store_true", help="install: the files only, no virtual environment"
+    )
+    klass.add_argument("--image", help="z2jh-values: the single-user image, NAME:TAG")
+    klass.add_argument(
+        "--server-url", help="z2jh-values: the class's server as pods reach it, without a user"
     )
     klass.set_defaults(run=_class)
 
