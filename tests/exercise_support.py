@@ -30,10 +30,13 @@ def edited(reference: Path, **replacements: str) -> str:
     return text
 
 
-#: The steps a hint gives, in its order: a command in backticks, or files to delete, or a
-#: down_revision to set in a file.
+#: The steps a hint gives, in its order: a command in backticks (``!alembic``, or in the
+#: products track ``!PYTHONPATH=. python main.py db`` and ``wk.stamp(...)``), or files to
+#: delete, or a down_revision to set in a file.
 STEP = re.compile(
     r"`!(?P<alembic>alembic [^`]+)`"
+    r"|`!(?P<main>PYTHONPATH=\. python main\.py db [^`]+)`"
+    r"|`(?P<wk>wk\.stamp\([^`]+\))`"
     r"|`%sql (?P<sql>[^`]+)`"
     r"|Delete (?P<delete>(?:migrations/versions/\S+\.py(?:, )?)+)"
     r"|In (?P<file>migrations/versions/\S+\.py), set down_revision = (?P<parent>'[^']*'|None)"
@@ -64,6 +67,12 @@ def follow(
                 subprocess.run(["alembic", *argv], cwd=project, check=True, capture_output=True)
             else:
                 alembic(argv)
+        elif step["main"]:  # the products track's command line, as the notebook's ! runs it
+            subprocess.run(step["main"], shell=True, cwd=project, check=True, capture_output=True)
+        elif step["wk"]:
+            import workshop as wk
+
+            eval(step["wk"], {"wk": wk})  # noqa: S307 - a hint's own wk.stamp(...) call
         elif step["sql"]:
             with db.engine().begin() as conn:
                 conn.execute(sa.text(step["sql"]))

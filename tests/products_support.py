@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from workshop import commands, db, domain_models
+from workshop import commands, db, domain_models, lessons, orchestrator_versions
 from workshop import orchestrator_schema as schema
 
 from .conftest import REPO
@@ -26,6 +26,10 @@ SEED_GENERATOR = (
     'PYTHONPATH=. python main.py db migrate-domain-models "Add User and UserGroup products"'
 )
 SEED_UPGRADE = "PYTHONPATH=. python main.py db upgrade heads"
+
+#: The kit's schema revision: the head of the ``schema`` branch, which data revisions depend on.
+#: orchestrator-core 5.5.0's schema head id (workshop/migrations/versions/schema/).
+SCHEMA_REVISION = "544fd845554d"
 
 WORKSHOP_ANSWERS: dict = json.loads((REPO / "products" / "workshop_answers.json").read_text())
 
@@ -67,9 +71,20 @@ NOTHING_REGISTERED = {
 
 
 def install_schema(root: Path) -> None:
-    """The products track's starting point: the schema migration in versions/, applied."""
-    for file in (root / "solutions" / "migrations" / "schema").glob("*.py"):
-        shutil.copy2(file, root / "migrations" / "versions" / file.name)
+    """The products track's starting point: the kit's schema revision applied, as a lesson's
+    first cell (or ``main.py db upgrade heads``) applies it; ``root``'s versions/ stays empty."""
+    assert (root / "migrations" / "versions").is_dir()
+    with orchestrator_versions.in_use():
+        commands.run(command.upgrade, "heads", quiet=True)
+
+
+def install_lesson_start(root: Path, lesson_id: str) -> None:
+    """A products lesson's starting point, as its first cell makes it: the schema applied, and
+    its starting files (lessons 12 and 13: the data head data0000) in versions/, applied."""
+    install_schema(root)
+    for entry in lessons.lesson(lesson_id).start_files:
+        source = root / "solutions" / "migrations" / entry
+        shutil.copy2(source, root / "migrations" / "versions" / source.name)
     commands.run(command.upgrade, "heads", quiet=True)
 
 

@@ -18,7 +18,12 @@ from workshop.exercises.lesson12 import USERNAME_REGISTRATION, product_rows
 
 from .conftest import REPO
 from .exercise_support import edited, verdict
-from .products_support import NOTHING_REGISTERED, SEEDED_WORKFLOWS, counts, install_schema
+from .products_support import (
+    NOTHING_REGISTERED,
+    SEEDED_WORKFLOWS,
+    counts,
+    install_lesson_start,
+)
 
 REFERENCE = REPO / "solutions" / "migrations" / "12"
 DATA0001 = "data0001_add_username_registration_product.py"
@@ -32,8 +37,9 @@ PRODUCT_TABLES = (
     "product_block_resource_types",
     "products_workflows",
 )
-#: One row each, beside the workflows the schema seeds.
-ONE_EACH = [1, 1, 1, 1 + len(SEEDED_WORKFLOWS), 1, 1, 1]
+#: One row each, beside the workflows the schema seeds; two links to workflows (its own, and
+#: modify_note, which orchestrator-core expects of every product).
+ONE_EACH = [1, 1, 1, 1 + len(SEEDED_WORKFLOWS), 1, 1, 2]
 
 
 def versions(project: Path) -> Path:
@@ -42,8 +48,9 @@ def versions(project: Path) -> Path:
 
 @pytest.fixture
 def lesson_12(project: Path) -> Path:
-    """The lesson before its exercise: data0001 (the whole product in raw SQL) applied."""
-    install_schema(project)
+    """The lesson before its exercise: data0001 (the whole product in raw SQL) applied, on top
+    of the data head data0000 the lesson starts with."""
+    install_lesson_start(project, "12")
     shutil.copy(REFERENCE / DATA0001, versions(project))
     commands.run(command.upgrade, "heads", quiet=True)
     return project
@@ -57,7 +64,7 @@ def install_data0002(project: Path, **replacements: str) -> None:
 def test_the_product_migration_registers_reruns_and_goes_away(lesson_12: Path) -> None:
     assert product_rows() == USERNAME_REGISTRATION
     assert [count(table) for table in PRODUCT_TABLES] == ONE_EACH
-    stamp("schema0001")
+    stamp("data0000")
     commands.run(command.upgrade, "heads", quiet=True)  # upgrade() again, on its own rows
     assert [count(table) for table in PRODUCT_TABLES] == ONE_EACH
     assert orchestrator_cli.main(["db", "downgrade"]) == 0
@@ -67,7 +74,7 @@ def test_the_product_migration_registers_reruns_and_goes_away(lesson_12: Path) -
 def test_the_first_try_in_1x_style_fails_with_the_explanation(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    install_schema(project)
+    install_lesson_start(project, "12")
     reference = (REFERENCE / DATA0001).read_text()
     first_try = reference.replace(
         '{"name": BLOCK, "description": "Username block", "tag": "UNR", "status": "active"},',
@@ -79,7 +86,7 @@ def test_the_first_try_in_1x_style_fails_with_the_explanation(
     output = capsys.readouterr()
     assert "SQLAlchemy 1.x" in output.out and "Pass a dict" in output.out
     assert "unexpected keyword argument 'name'" in output.err
-    assert commands.current_revisions() == ("schema0001",)
+    assert commands.current_revisions() == ("data0000",)
     assert counts() == NOTHING_REGISTERED
 
 

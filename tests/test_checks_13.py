@@ -1,7 +1,10 @@
 """Exercise 13.1 (link a new workflow with the helpers): the reference passes; wrong ones fail.
 
-Also what the lesson shows: the helper version of the product migration registers the same rows
-as lesson 12's raw SQL, runs twice without a change, and its downgrade empties every table.
+The helpers are orchestrator-core 5.5.0's, imported as a real app imports them (``from
+migrations.helpers import ...``). Also what the lesson shows: the helper version of the product
+migration registers the same rows as lesson 12's raw SQL; unlike it, it cannot run twice (5.5.0's
+``create`` inserts its link rows without ON CONFLICT), and the failed second run changes nothing;
+its downgrade empties every table.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 
 from workshop import commands
@@ -18,7 +22,13 @@ from workshop.exercises.lesson12 import USERNAME_REGISTRATION, product_rows
 
 from .conftest import REPO
 from .exercise_support import edited, verdict
-from .products_support import NOTHING_REGISTERED, SEEDED_WORKFLOWS, counts, install_schema, state
+from .products_support import (
+    NOTHING_REGISTERED,
+    SEEDED_WORKFLOWS,
+    counts,
+    install_lesson_start,
+    state,
+)
 
 REFERENCE = REPO / "solutions" / "migrations" / "13"
 DATA0001 = "data0001_add_username_registration_product.py"
@@ -31,8 +41,9 @@ def versions(project: Path) -> Path:
 
 @pytest.fixture
 def lesson_13(project: Path) -> Path:
-    """The lesson before its exercise: data0001 (the product, with helpers) applied."""
-    install_schema(project)
+    """The lesson before its exercise: data0001 (the product, with helpers) applied, on top of
+    the data head data0000 the lesson starts with."""
+    install_lesson_start(project, "13")
     shutil.copy(REFERENCE / DATA0001, versions(project))
     commands.run(command.upgrade, "heads", quiet=True)
     return project
@@ -43,12 +54,14 @@ def install_data0002(project: Path, **replacements: str) -> None:
     (versions(project) / DATA0002).write_text(text)
 
 
-def test_the_helper_migration_matches_lesson_12_and_reruns(lesson_13: Path) -> None:
+def test_the_helper_migration_matches_lesson_12_but_does_not_run_twice(lesson_13: Path) -> None:
     assert product_rows() == USERNAME_REGISTRATION
     before = state()
-    stamp("schema0001")
-    commands.run(command.upgrade, "heads", quiet=True)
-    assert state() == before, "a second run must change nothing (same rows, same ids)"
+    stamp("data0000")
+    with pytest.raises(sa.exc.IntegrityError, match="product_product_blocks_pkey"):
+        commands.run(command.upgrade, "heads", quiet=True)  # upgrade() again, on its own rows
+    assert state() == before, "the failed second run is rolled back: nothing changed"
+    stamp("data0001")  # the lesson puts the bookmark back where the rows are
     commands.run(command.downgrade, "-1", quiet=True)
     assert counts() == NOTHING_REGISTERED
 
@@ -59,7 +72,7 @@ def test_13_1_solution_passes_and_leaves_the_database_at_data0002(lesson_13: Pat
     assert result.passed, result
     assert commands.current_revisions() == ("data0002",)
     assert counts()["workflows"] == 2 + len(SEEDED_WORKFLOWS)
-    assert counts()["products_workflows"] == 2
+    assert counts()["products_workflows"] == 3  # create_..., terminate_... and modify_note
 
 
 def test_13_1_passes_twice(lesson_13: Path) -> None:
@@ -68,31 +81,37 @@ def test_13_1_passes_twice(lesson_13: Path) -> None:
     assert verdict("13.1").passed
 
 
-PAIR = '(conn, "Username registration", "terminate_username_registration")\n'
-UNLINK = "    delete_product_workflow" + PAIR
-LINK = "    create_product_workflow" + PAIR
+DELETE = '    delete_workflow(conn, "terminate_username_registration")\n'
+UNLINK_ONLY = (
+    '    conn.execute(sa.text("DELETE FROM products_workflows WHERE workflow_id = (SELECT '
+    "workflow_id FROM workflows WHERE name = 'terminate_username_registration')\"))\n"
+)
 
 WRONG = {
-    "not-linked": ({LINK: ""}, "is not linked to the product", "create_product_workflow"),
-    "wrong-target": ({'target="TERMINATE"': 'target="MODIFY"'}, "the target 'MODIFY'", "TERMINATE"),
-    "no-downgrade": (
-        {UNLINK + '    delete_workflow(conn, "terminate_username_registration")\n': "    pass\n"},
-        "is still linked",
-        "delete_product_workflow",
+    "not-linked": (
+        {'"product_type": "UNPT"': '"product_type": "UNTP"'},
+        "is not linked to the product",
+        '"product_type"',
     ),
+    "wrong-target": (
+        {'"target": "TERMINATE"': '"target": "MODIFY"'},
+        "the target 'MODIFY'",
+        "TERMINATE",
+    ),
+    "no-downgrade": ({DELETE: "    pass\n"}, "is still linked", "delete_workflow"),
     "only-unlinked": (
-        {'    delete_workflow(conn, "terminate_username_registration")\n': ""},
+        {DELETE: UNLINK_ONLY},
         "the workflow terminate_username_registration is still there",
         "delete_workflow",
     ),
     "downgrade-too-much": (
-        {UNLINK: UNLINK + '    delete_workflow(conn, "create_username_registration")\n'},
+        {DELETE: DELETE + '    delete_workflow(conn, "create_username_registration")\n'},
         "after `downgrade data0001`, the product Username registration of data0001 is not",
         "only remove",
     ),
-    "wrong-product-name": (
-        {LINK: LINK.replace("Username registration", "Username Registration")},
-        "WorkshopError: create_product_workflow: there is no product named",
+    "no-product-type": (
+        {'            "product_type": "UNPT",\n': ""},
+        "create_workflow: the dict has no 'product_type'",
         "fix the revision file",
     ),
     "not-implemented": (
@@ -115,13 +134,13 @@ def test_13_1_wrong_answers_fail_with_a_hint(lesson_13: Path, case: str) -> None
 
 def test_13_1_in_raw_sql_is_not_the_exercise(lesson_13: Path) -> None:
     raw = (REPO / "solutions" / "migrations" / "12" / DATA0001).read_text()
-    assert "product_helpers" not in raw
+    assert "migrations.helpers" not in raw
     text = (REFERENCE / DATA0002).read_text()
-    head, _, _ = text.partition("from workshop.product_helpers import")
+    head, _, _ = text.partition("from migrations.helpers import")
     body = text[text.index("# revision identifiers") :]
     (versions(lesson_13) / DATA0002).write_text(head + body)
     result = verdict("13.1")
-    assert not result.passed and "does not use the product helpers" in result.message
+    assert not result.passed and "does not use the helpers of migrations.helpers" in result.message
 
 
 def test_13_1_without_the_revision_file(lesson_13: Path) -> None:

@@ -51,7 +51,7 @@ from . import (
 )
 from .conftest import REPO
 from .exercise_support import edited, follow, verdict
-from .products_support import install_schema, with_workshop_products
+from .products_support import install_lesson_start, install_schema, with_workshop_products
 
 SEED = int(os.environ.get("WORKSHOP_PROPERTY_SEED", "14"))
 MIGRATIONS = REPO / "solutions" / "migrations"
@@ -698,7 +698,7 @@ EX_10 = Exercise(
 
 def _products_setup(folder: str) -> Callable[[Path], None]:
     def setup(project: Path) -> None:
-        install_schema(project)
+        install_lesson_start(project, folder)
         shutil.copy(MIGRATIONS / folder / test_checks_12.DATA0001, versions(project))
         commands.run(command.upgrade, "heads", quiet=True)
 
@@ -764,7 +764,7 @@ def _14_back(project: Path) -> None:
     test_14_a_downgrade_left_as_pass_by_hand_then_the_generator)."""
     quietly(command.downgrade, "data0001")
     for file in versions(project).glob("*.py"):
-        if not file.name.startswith(("schema0001", "data0001")):
+        if not file.name.startswith(("data0000", "data0001")):
             file.unlink()
     for path in test_checks_14.model_cells():
         shutil.copy(REPO / path, project / path)  # where the project copy took them from
@@ -910,7 +910,7 @@ def _11_back(project: Path) -> None:
     """The empty revisions ran no SQL: forget them, and delete their files."""
     quietly(command.stamp, "data0001", purge=True)
     for file in versions(project).glob("*.py"):
-        if not file.name.startswith(("schema0001", "data0001")):
+        if not file.name.startswith(("data0000", "data0001")):
             file.unlink()
 
 

@@ -86,7 +86,7 @@ def _diagram_outputs(notebook: str, call: str) -> list[str]:
     [
         ("04-navigating-revisions.ipynb", ["r_0001 --> r_0002", "class r_"]),
         ("05-branches-and-merges.ipynb", ["r_0002 --> r_0003b", "r_0002 --> r_0003a"]),
-        ("11-product-registry.ipynb", ["r_schema0001", "(schema)"]),
+        ("11-product-registry.ipynb", ["r_544fd845554d", "(schema)"]),
     ],
 )
 def test_the_navigation_branches_and_products_lessons_draw_the_revision_graph(

@@ -1,9 +1,10 @@
 """`workshop doctor` on the products track (issue 14, item 2): no false alarm after a lesson.
 
 The data branch's first revision depends on the schema head, so a database at data0002 has
-applied schema0001 without naming it in alembic_version. Doctor used to compare alembic_version
+applied 544fd845554d without naming it in alembic_version. Doctor used to compare alembic_version
 with the heads as sets, reported "the database is at data0002; the files go up to data0002,
-schema0001", advised `alembic upgrade head` (which fails with two heads) and exited 1.
+544fd845554d" (then called schema0001), advised `alembic upgrade head` (which fails with two
+heads) and exited 1.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ from alembic import command
 from workshop import commands, doctor
 
 from .conftest import REPO
-from .products_support import install_schema, with_workshop_products
+from .products_support import install_lesson_start, with_workshop_products
 from .test_checks_14 import do_14_1, do_14_2
 
 LESSON_12 = REPO / "solutions" / "migrations" / "12"
 
 
 def lesson_12_solved(project: Path, *, upgrade: bool = True) -> None:
-    """Lesson 12 done with the reference files: schema0001, data0001 and data0002 applied."""
-    install_schema(project)
+    """Lesson 12 done with the reference files: the schema, data0000 (the data head the lesson
+    starts with), data0001 and data0002 applied."""
+    install_lesson_start(project, "12")
     for file in LESSON_12.glob("*.py"):
         shutil.copy(file, project / "migrations" / "versions")
     if upgrade:
@@ -48,7 +50,7 @@ def assert_all_ok(project: Path) -> None:
 def test_doctor_is_all_ok_after_lesson_12(project: Path) -> None:
     lesson_12_solved(project)
     assert commands.current_revisions() == ("data0002",)
-    assert commands.head_revisions() == ("data0002", "schema0001")
+    assert commands.head_revisions() == ("544fd845554d", "data0002")
     assert_all_ok(project)
 
 

@@ -6,21 +6,26 @@ only where its packages cannot be installed.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
 import json
+import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
-from workshop import db
+from workshop import db, lessons, orchestrator_cli
 
 from . import helpers_scenario
 from .conftest import REPO
 from .orchestrator_real import SCHEMA_HEAD, RealApp
-from .products_support import install_schema
+from .products_support import SCHEMA_REVISION, install_schema
 from .schema_catalog import accepted_notes, describe, differences, trigger_notes
 
 
@@ -187,3 +192,239 @@ def test_the_kits_helpers_change_the_rows_real_orchestrator_cores_change(
     assert not found, "\n".join(found)
     failed = [what for what, status, _ in real["steps"] if status == "failed"]
     assert len(failed) >= 8, f"the scenario should show real's failures too, not only: {failed}"
+
+
+# --- db revision and the data branch (issue 13) --------------------------------------------
+
+
+def revision_file(path: Path) -> dict[str, Any]:
+    """What a revision file says, whoever wrote it: its message (the docstring's first line,
+    without the full stop orchestrator's template adds), slug, ids and the bodies of upgrade()
+    and downgrade(). Annotated (the kit's) and plain (orchestrator's) assignments alike."""
+    tree = ast.parse(path.read_text())
+    found: dict[str, Any] = {
+        "message": (ast.get_docstring(tree) or "").splitlines()[0].rstrip("."),
+        # orchestrator's files are named <date>_<id>_<slug>.py, the kit's <id>_<slug>.py.
+        "slug": re.sub(r"^\d{4}-\d{2}-\d{2}_", "", path.stem).split("_", 1)[1],
+    }
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        if isinstance(target, ast.Name) and node.value is not None:
+            found[target.id] = ast.literal_eval(node.value)
+        if isinstance(node, ast.FunctionDef) and node.name in ("upgrade", "downgrade"):
+            found[node.name] = [ast.unparse(statement) for statement in node.body]
+    return found
+
+
+def made_by(run: Callable[[], None], folder: Path) -> list[dict[str, Any]]:
+    """The revision files ``run`` wrote into ``folder``, oldest first (parents before children)."""
+    before = set(folder.glob("*.py"))
+    run()
+    made = [revision_file(path) for path in set(folder.glob("*.py")) - before]
+    return sorted(made, key=lambda rev: rev["down_revision"] is not None)
+
+
+def roles(revisions: list[dict[str, Any]], schema_head: str) -> list[dict[str, Any]]:
+    """The files with their ids replaced by what they are: a parent by its message, the schema
+    head as orchestrator-core's id (random ids differ from run to run; what they point to not)."""
+    by_id = {rev["revision"]: rev["message"] for rev in revisions}
+    out = []
+    for rev in revisions:
+        down, depends = rev["down_revision"], rev["depends_on"]
+        out.append(
+            {
+                **{key: value for key, value in rev.items() if key != "revision"},
+                "down_revision": by_id.get(down, down),
+                "depends_on": SCHEMA_HEAD if depends == schema_head else depends,
+            }
+        )
+    return out
+
+
+def test_db_revision_starts_the_data_branch_as_real_orchestrator_core_does(
+    project: Path, real_app: RealApp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On an app with no data branch, 5.5.0's ``db revision --head=data@head`` writes an empty
+    "Create data head." root, then the revision on top; a second one goes on top of that. The
+    kit's writes the same: messages, parents, branch labels, dependencies and empty bodies."""
+    message = "My descriptive revision description"
+    real_folder = real_app.folder / "migrations" / "versions" / "schema"
+
+    def real(text: str) -> Callable[[], None]:
+        return lambda: real_app.run("db", "revision", "--message", text, "--head=data@head")
+
+    real_first = made_by(real(message), real_folder)
+    real_second = made_by(real("Second"), real_folder)
+
+    install_schema(project)
+    kit_folder = project / "migrations" / "versions"
+
+    def kit(text: str) -> Callable[[], None]:
+        def run() -> None:
+            argv = ["db", "revision", "--message", text, "--head=data@head"]
+            assert orchestrator_cli.main(argv) == 0, capsys.readouterr()
+
+        return run
+
+    kit_first = made_by(kit(message), kit_folder)
+    kit_second = made_by(kit("Second"), kit_folder)
+
+    assert [rev["message"] for rev in real_first] == ["Create data head", message]
+    assert real_first[0]["branch_labels"] == ("data",)
+    assert real_first[0]["depends_on"] == SCHEMA_HEAD
+    assert roles(kit_first, SCHEMA_REVISION) == roles(real_first, SCHEMA_HEAD)
+    # The second: on top of the first, in both.
+    assert real_second[0]["down_revision"] == real_first[1]["revision"]
+    assert kit_second[0]["down_revision"] == kit_first[1]["revision"]
+    assert roles(kit_second, SCHEMA_REVISION)[0] | {"down_revision": None} == roles(
+        real_second, SCHEMA_HEAD
+    )[0] | {"down_revision": None}
+
+
+# --- the reference solutions, unchanged, in a real app (issue 13) ---------------------------
+
+#: Run in the real app after the upgrade: orchestrator-core's own checks of the product
+#: registry (the steps of its task_validate_products that need no workflow code), and the
+#: products as its ORM reads them.
+REAL_CHECKS = """\
+import json
+from sqlalchemy import select
+from orchestrator.core.db import ProductTable, db, init_database
+from orchestrator.core.settings import app_settings
+init_database(app_settings)
+from orchestrator.core.workflows.tasks import validate_products
+
+CHECKS = (
+    "check_that_products_have_at_least_one_workflow",
+    "check_that_active_products_have_a_modify_note",
+    "check_db_fixed_input_config",
+    "check_that_products_have_create_modify_and_terminate_workflows",
+    "check_subscription_models",
+)
+found = {"checks": {}, "products": {}}
+with db.database_scope():
+    for name in CHECKS:
+        result = getattr(validate_products, name)({})
+        found["checks"][name] = "ok" if result.issuccess() else repr(result)
+    for product in db.session.scalars(select(ProductTable)):
+        found["products"][product.name] = {
+            "workflows": sorted(w.name for w in product.workflows),
+            "blocks": {
+                b.name: sorted(r.resource_type for r in b.resource_types)
+                for b in product.product_blocks
+            },
+        }
+print("CHECKS " + json.dumps(found))
+"""
+
+#: What each lesson's reference solutions register, as orchestrator-core's ORM reads it.
+REGISTERED = {
+    "12": {
+        "Username registration": {
+            "workflows": ["create_username_registration", "modify_note"],
+            "blocks": {"Username": ["display_name", "username"]},
+        }
+    },
+    "13": {
+        "Username registration": {
+            "workflows": [
+                "create_username_registration",
+                "modify_note",
+                "terminate_username_registration",
+            ],
+            "blocks": {"Username": ["username"]},
+        }
+    },
+}
+
+
+def snapshot(engine: sa.Engine) -> dict[str, Any]:
+    """Every table of the database: its catalog (columns, constraints, indexes, triggers) and
+    its rows, every column of them (UUIDs too: a row deleted and made again is not the same
+    row); and every sequence's value. Read in Python: pg_dump 18 writes psql-only lines."""
+    with engine.connect() as conn:
+        tables = tuple(
+            conn.execute(
+                sa.text(
+                    "SELECT c.relname FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1"
+                )
+            ).scalars()
+        )
+        catalog = describe(conn, tables)
+        found: dict[str, Any] = {}
+        for name in tables:
+            table = catalog[name]
+            rows = conn.execute(
+                sa.text(f'SELECT to_jsonb(t)::text FROM "{name}" AS t ORDER BY 1')
+            ).scalars()
+            found[name] = {
+                "columns": table.columns,
+                "constraints": table.constraints,
+                "indexes": table.indexes,
+                "triggers": table.triggers,
+                "rows": list(rows),
+            }
+        for sequence in conn.execute(
+            sa.text("SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'")
+        ):
+            found[f"sequence {sequence.sequencename}"] = sequence.last_value
+    engine.dispose()
+    return found
+
+
+def _changes(name: str, before: Any, after: Any) -> list[str]:
+    """How a table (or sequence) of :func:`snapshot` changed, one line each: a part of its
+    catalog, or a row gone or new."""
+    if before == after:
+        return []
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return [f"{name}: {before!r} before, {after!r} after"]
+    out = []
+    for part in ("columns", "constraints", "indexes", "triggers"):
+        if before[part] != after[part]:
+            out.append(f"{name} {part}: {before[part]!r} before, {after[part]!r} after")
+    out += [f"{name}: row gone: {row}" for row in before["rows"] if row not in after["rows"]]
+    out += [f"{name}: row new: {row}" for row in after["rows"] if row not in before["rows"]]
+    return out or [f"{name}: the same rows, in other numbers"]
+
+
+@pytest.mark.parametrize("lesson", ["12", "13"])
+def test_the_reference_solutions_run_unchanged_in_a_real_app(
+    real_app: RealApp, lesson: str, tmp_path: Path
+) -> None:
+    """The lesson's starting files and solutions/migrations/<lesson>/, copied byte for byte
+    into the real app's migrations/versions/schema/: ``db upgrade heads`` applies them,
+    orchestrator-core's own checks pass and its ORM reads the product, and ``db downgrade
+    data@base`` leaves every table as it was, rows and catalog. A file that needs an edit to run
+    in a real app fails here."""
+    before = snapshot(real_app.engine())
+    folder = real_app.folder / "migrations" / "versions" / "schema"
+    # What the lesson starts with (the data head, as lesson 11 made it), then what it writes.
+    solutions = REPO / "solutions" / "migrations"
+    references = [solutions / entry for entry in lessons.lesson(lesson).start_files]
+    references += sorted((solutions / lesson).glob("*.py"))
+    assert len(references) >= 3, f"lesson {lesson}: only {references}"
+    for reference in references:
+        shutil.copy2(reference, folder / reference.name)
+
+    real_app.run("db", "upgrade", "heads")
+    with real_app.engine().connect() as conn:
+        applied = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert applied == ["data0002"]
+    script = tmp_path / "checks.py"
+    script.write_text(REAL_CHECKS)
+    found = printed(real_app.python(script), "CHECKS")
+    failed = {name: said for name, said in found["checks"].items() if said != "ok"}
+    assert not failed, f"orchestrator-core's checks failed: {failed}"
+    assert found["products"] == REGISTERED[lesson]
+
+    real_app.run("db", "downgrade", "data@base")
+    after = snapshot(real_app.engine())
+    changed = [
+        line
+        for name in sorted(set(before) | set(after))
+        for line in _changes(name, before.get(name), after.get(name))
+    ]
+    assert not changed, "the downgrade did not leave the database as it was:\n" + "\n".join(changed)

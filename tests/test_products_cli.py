@@ -20,6 +20,7 @@ from workshop import commands, orchestrator_cli
 
 from .products_support import (
     NOTHING_REGISTERED,
+    SCHEMA_REVISION,
     SEED_GENERATOR,
     SEED_REVISION,
     SEED_UPGRADE,
@@ -74,19 +75,40 @@ def new_file(root: Path, before: list[str]) -> Path:
     return root / "migrations" / "versions" / made[0]
 
 
+def new_files(root: Path, before: list[str]) -> tuple[Path, Path]:
+    """The data head and the revision that ``db revision`` wrote on a project with no data
+    branch (two files, the data head's the one with no parent)."""
+    made = sorted(set(version_files(root)) - set(before))
+    assert len(made) == 2, made
+    files = [root / "migrations" / "versions" / name for name in made]
+    files.sort(
+        key=lambda path: "down_revision: str | Sequence[str] | None = None" not in path.read_text()
+    )
+    return files[0], files[1]
+
+
 def test_the_seed_commands_work_verbatim_with_typed_answers(project: Path) -> None:
     install_schema(project)
 
     before = version_files(project)
     output = ok(shell(SEED_REVISION, project))
-    seed = new_file(project, before)
-    assert f"Generating migrations/versions/{seed.name}" in output
-    assert "Started the data branch" in output and "depends on 'schema0001'" in output
+    data_head, seed = new_files(project, before)
+    # As orchestrator-core 5.5.0: the data branch's empty first revision, then the one asked for.
+    assert data_head.name.endswith("_create_data_head.py")
     assert seed.name.endswith("_my_descriptive_revision_description.py")
-    text = seed.read_text()
+    for made in (data_head, seed):
+        assert f"Generating migrations/versions/{made.name}" in output
+    assert "Started the data branch" in output and f"depends on '{SCHEMA_REVISION}'" in output
+    text = data_head.read_text()
+    assert text.startswith('"""Create data head.\n')
     assert "down_revision: str | Sequence[str] | None = None" in text
     assert "branch_labels: str | Sequence[str] | None = ('data',)" in text
-    assert "depends_on: str | Sequence[str] | None = 'schema0001'" in text
+    assert f"depends_on: str | Sequence[str] | None = '{SCHEMA_REVISION}'" in text
+    text = seed.read_text()
+    data_head_id = data_head.name.split("_")[0]
+    assert f"down_revision: str | Sequence[str] | None = '{data_head_id}'" in text
+    assert "branch_labels: str | Sequence[str] | None = None" in text
+    assert "depends_on: str | Sequence[str] | None = None" in text
 
     before = version_files(project)
     output = ok(shell(SEED_GENERATOR, project, "\n".join(TYPED_ANSWERS) + "\n"))
@@ -123,12 +145,12 @@ def test_the_seed_generator_takes_its_answers_from_inputs(project: Path) -> None
     assert "[User internal / affiliation] Fixed input value: internal   (from --inputs)" in output
     text = new_file(project, before).read_text()
     assert "branch_labels: str | Sequence[str] | None = ('data',)" in text
-    assert "depends_on: str | Sequence[str] | None = 'schema0001'" in text
+    assert f"depends_on: str | Sequence[str] | None = '{SCHEMA_REVISION}'" in text
     ok(shell(SEED_UPGRADE, project))
     assert_workshop_products()
     ok(shell("PYTHONPATH=. python main.py db downgrade data@base", project))
     assert counts() == NOTHING_REGISTERED
-    assert commands.current_revisions() == ("schema0001",)
+    assert commands.current_revisions() == (SCHEMA_REVISION,)
 
 
 def test_a_mistake_on_the_command_line_gives_a_message_not_a_traceback(project: Path) -> None:
@@ -161,7 +183,7 @@ def test_a_mistake_in_a_model_is_named_and_does_not_block_the_other_commands(
     assert "Fix: Correct the mistake in products/" in done.stderr
     assert model.read_text() == broken  # the participant's file is left as it was
 
-    assert "schema0001" in ok(shell("PYTHONPATH=. python main.py db heads", project))
+    assert SCHEMA_REVISION in ok(shell("PYTHONPATH=. python main.py db heads", project))
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -240,7 +262,7 @@ def test_the_generator_stops_when_a_question_has_no_answer(
         status, _out, err = run(argv, capsys)
     assert status == 1
     assert 'No answer to "[age] Resource type description:": the input ended.' in err
-    assert version_files(project) == ["schema0001_product_registry.py"]
+    assert version_files(project) == []
 
 
 def test_the_generator_needs_the_product_tables_and_an_up_to_date_database(
@@ -249,7 +271,7 @@ def test_the_generator_needs_the_product_tables_and_an_up_to_date_database(
     inputs = str(project / "products" / "workshop_answers.json")
     status, _out, err = run(["db", "migrate-domain-models", "x", "--inputs", inputs], capsys)
     assert status == 1 and "The database has no product tables yet" in err
-    assert "schema0001_product_registry.py" in err
+    assert "PYTHONPATH=. python main.py db upgrade heads" in err
 
     install_schema(project)
     argv = ["db", "migrate-domain-models", "x", "--inputs", inputs, "--rev-id", "data0001"]
@@ -270,7 +292,7 @@ def test_test_mode_prints_the_sql_and_writes_nothing(
         ["db", "migrate-domain-models", "x", "--inputs", inputs, "--test"], capsys
     )
     assert status == 0
-    assert version_files(project) == ["schema0001_product_registry.py"]
+    assert version_files(project) == []
     assert counts() == NOTHING_REGISTERED
     upgrade, downgrade = out.split("-- upgrade()")[1].split("-- downgrade()")
     assert '-- create_resource_type(conn, "group_name", "name of the user group")' in upgrade
@@ -293,7 +315,11 @@ def test_revision_heads_history_current_and_merge(
         == 0
     )
     assert run(["db", "revision", "-m", "second data", "--rev-id", "d2"], capsys)[0] == 0
-    assert commands.script_directory().get_revision("d2").down_revision == "d1"
+    script = commands.script_directory()
+    assert script.get_revision("d2").down_revision == "d1"
+    # The first started the data branch with the kit's fixed id for it (--rev-id was given).
+    assert script.get_revision("d1").down_revision == "data0000"
+    assert script.get_revision("data0000").branch_labels == {"data"}
     status, out, _ = run(
         ["db", "revision", "-m", "more tables", "--head=schema@head", "--rev-id", "s2"], capsys
     )
@@ -333,9 +359,9 @@ def test_revision_heads_history_current_and_merge(
 
     status, out, _ = run(["db", "history", "--verbose"], capsys)
     assert status == 0
-    for rev in ("m1", "d2", "d1", "s2", "schema0001"):
+    for rev in ("m1", "d2", "d1", "data0000", "s2", SCHEMA_REVISION):
         assert f"Rev: {rev}" in out
-    assert "Branch names: data" in out and "Also depends on: schema0001" in out
+    assert "Branch names: data" in out and f"Also depends on: {SCHEMA_REVISION}" in out
 
     assert run(["db", "upgrade", "heads"], capsys)[0] == 0
     assert commands.current_revisions() == ("m1",)

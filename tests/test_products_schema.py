@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from workshop import commands, db
+from workshop import commands, db, orchestrator_versions
 from workshop import orchestrator_schema as schema
 
-from .products_support import SEEDED_WORKFLOWS, install_schema, rows
+from .products_support import SCHEMA_REVISION, SEEDED_WORKFLOWS, install_schema, rows
 
 PRIMARY_KEYS = {
     "products": ["product_id"],
@@ -137,8 +137,11 @@ def test_the_schema_branch_is_labelled_schema(project: Path) -> None:
     install_schema(project)
     script = commands.script_directory()
     root = script.get_revision("schema")
-    assert root.revision == "schema0001" and root.down_revision is None
-    assert commands.current_revisions() == ("schema0001",)
+    assert root.revision == SCHEMA_REVISION and root.down_revision is None
+    assert commands.current_revisions() == (SCHEMA_REVISION,)
+    # Kept in the kit, as orchestrator-core keeps its schema migrations; not in the project's.
+    assert Path(root.path).parent == orchestrator_versions.LOCATION
+    assert list((project / "migrations" / "versions").glob("*.py")) == []
 
 
 def test_deleting_a_product_cascades_to_its_rows(project: Path) -> None:

@@ -416,6 +416,24 @@ def stray_revisions(expected: Collection[str]) -> list[Any]:
     ]
 
 
+def alembic_command(args: str) -> str:
+    """``!alembic ARGS`` as a lesson cell runs it; in the products track the command that works
+    there. Plain ``alembic`` reads alembic.ini, which (as a real orchestrator-core app's) does not
+    name the kit's schema location, so there it cannot find 544fd845554d: the track's
+    ``main.py db`` does (see workshop.orchestrator_versions), and ``wk.stamp`` for a stamp,
+    which ``main.py db`` does not have (nor has orchestrator-core's)."""
+    from workshop import orchestrator_versions
+
+    if not orchestrator_versions.wanted():
+        return f"!alembic {args}"
+    verb, _, rest = args.partition(" ")
+    if verb == "stamp":
+        purge = rest.startswith("--purge ")
+        target = rest.removeprefix("--purge ")
+        return f"wk.stamp({target!r}{', purge=True' if purge else ''})"
+    return f"!PYTHONPATH=. python main.py db {args}"
+
+
 def _as_tuple(value: str | Collection[str] | None) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -466,7 +484,7 @@ def no_strays(expected: Collection[str], *, then: str) -> None:
         else:
             target = below[0]  # one line: down to where the stray starts
         steps.append(
-            f"First `!alembic downgrade {target}`: your database has applied "
+            f"First `{alembic_command(f'downgrade {target}')}`: your database has applied "
             f"{', '.join(reached)}, and a database at a revision whose file is gone is stuck."
         )
     steps.append(f"Delete {', '.join(_file(s) for s in found)}.")
@@ -697,8 +715,8 @@ def _apply(plan: Rehearsal, url: sa.URL, made: set[str]) -> None:
                 f"revision {plan.revision} is right (it passed on a new database), and your "
                 f"tables are those of {plan.start}, but alembic_version says "
                 f"{', '.join(commands.current_revisions()) or 'nothing'}: {first_line(error)}",
-                f"`!alembic stamp --purge {plan.start}` records where the tables really are (it "
-                "changes no table), then run this check again.",
+                f"`{alembic_command(f'stamp --purge {plan.start}')}` records where the tables "
+                "really are (it changes no table), then run this check again.",
             ) from error
     try:
         step("upgrade", plan.revision)

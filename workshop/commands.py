@@ -52,13 +52,18 @@ def config(*, stdout: io.TextIOBase | None = None, metadata: MetaData | None = N
     """The project's alembic.ini as a :class:`~alembic.config.Config`.
 
     ``metadata`` becomes ``target_metadata`` in env.py, for autogenerate. Without ``stdout``,
-    the output goes to a fresh :class:`Output` and is dropped.
+    the output goes to a fresh :class:`Output` and is dropped. When the products track is in
+    use, its schema revision's folder is a version location too
+    (:func:`workshop.orchestrator_versions.configure`).
     """
     cfg = Config(str(paths.root() / "alembic.ini"), stdout=stdout or Output())
     cfg.attributes["configure_logger"] = False
     if metadata is not None:
         cfg.attributes["target_metadata"] = metadata
-    return cfg
+    # The products track's schema revision, kept in the kit as orchestrator-core keeps its own.
+    from workshop import orchestrator_versions
+
+    return orchestrator_versions.configure(cfg)
 
 
 class _ToBuffer(logging.Handler):
@@ -279,7 +284,7 @@ def pending(current: Sequence[str], script: ScriptDirectory | None = None) -> li
     Applied means Alembic's own notion: the revisions in ``current`` and everything they build on
     *or depend on* (``iterate_revisions`` follows ``depends_on``). A data branch whose first
     revision depends on the schema head has applied that head without naming it in
-    alembic_version, so "the database is at data0001, the heads are data0001 and schema0001" is
+    alembic_version, so "the database is at data0001, the heads are data0001 and 544fd845554d" is
     nothing left to do, not a database behind. Raises for a revision in ``current`` that no file
     has.
     """

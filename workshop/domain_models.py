@@ -1097,6 +1097,8 @@ def write_migration(message: str, changes: list[Change], *, rev_id: str | None =
             head=target["head"],
             branch_labels=target.get("branch_label"),
             depends_on=target.get("depends_on"),
+            # The project's folder, not the kit's schema location (orchestrator_versions).
+            version_path=str(paths.versions_dir()),
             imports=_imports(changes),
             upgrades=_body(changes, downgrade=False),
             downgrades=_body(changes, downgrade=True),
@@ -1164,9 +1166,8 @@ def _check_database() -> None:
     if missing:
         raise WorkshopError(
             f"The database has no product tables yet (missing: {', '.join(missing)}).",
-            fix="Put the schema migration in place and apply it: copy "
-            "solutions/migrations/schema/schema0001_product_registry.py into migrations/versions/, "
-            "then run `PYTHONPATH=. python main.py db upgrade heads`.",
+            fix="Apply the schema migration first: run `PYTHONPATH=. python main.py db upgrade "
+            "heads`.",
         )
     pending = data_branch.pending_revisions()
     behind = [rev for rev in pending if not data_branch.changes_nothing(rev)]

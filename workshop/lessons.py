@@ -26,7 +26,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from workshop import commands, db, paths
+from workshop import commands, db, orchestrator_versions, paths
 from workshop.errors import WorkshopError
 
 
@@ -41,7 +41,10 @@ class Lesson:
     put at ``<path>`` in the project (for example the models that autogenerate reads).
     ``database`` is ``"sqlite"`` for a lesson that runs on SQLite by design, whatever the
     participant's setting. ``also_on_sqlite`` marks a lesson on general Alembic that the tests
-    also run on SQLite (it says where SQLite behaves differently).
+    also run on SQLite (it says where SQLite behaves differently). ``orchestrator_schema`` marks
+    a lesson of the products track: its starting point includes the product registry's schema
+    revision, which the kit keeps in its own version location, as orchestrator-core keeps its
+    schema migrations (:mod:`workshop.orchestrator_versions`).
     """
 
     id: str
@@ -53,6 +56,7 @@ class Lesson:
     start_app: tuple[str, ...] = ()
     database: str | None = None
     also_on_sqlite: bool = False
+    orchestrator_schema: bool = False
 
 
 def _read_lesson(notebook: Path) -> Lesson | None:
@@ -71,6 +75,7 @@ def _read_lesson(notebook: Path) -> Lesson | None:
         start_app=tuple(meta.get("start_app", ())),
         database=meta.get("database"),
         also_on_sqlite=bool(meta.get("also_on_sqlite", False)),
+        orchestrator_schema=bool(meta.get("orchestrator_schema", False)),
     )
 
 
@@ -380,7 +385,8 @@ def reset_to(lesson_id: str) -> Path | None:
         saved_app = sync_app_files(item, folder)
         saved_files = sync_versions(item, folder)  # last: it saves all of versions/ if kept
         if item.start_revision is not None:
-            commands.run(command.upgrade, item.start_revision, quiet=True)
+            with orchestrator_versions.in_use(item.orchestrator_schema):
+                commands.run(command.upgrade, item.start_revision, quiet=True)
     except WorkshopError as error:
         raise _with_backup(error, folder) from error
     _record_start(item)
@@ -410,6 +416,10 @@ def describe_start(item: Lesson, saved: Path | None, *, first_cell: bool = False
     files = [p.name for p in _participant_files()]
     listing = ", ".join(files) if files else "no revision files yet"
     print(f"migrations/versions/: {listing}")
+    if item.orchestrator_schema:
+        ids = ", ".join(sorted(orchestrator_versions.revision_ids()))
+        where = orchestrator_versions.SHOWN
+        print(f"Schema: {ids} (orchestrator-core 5.5.0's schema head), applied, from {where}.")
     if saved is not None:
         what = sorted(p.name for p in saved.iterdir())
         print(

@@ -10,12 +10,15 @@ this track, with the same commands and options:
     db merge REV... -m MSG
     db migrate-domain-models MESSAGE [--inputs FILE|JSON] [--test]
 
+``db revision`` starts the data branch as orchestrator-core 5.5.0's does: when no revision
+carries the label ``data``, it first writes an empty "Create data head." revision (no parent,
+branch label ``data``, depending on the schema head), then the revision asked for on top of it.
+See :func:`workshop.data_branch.ensure_data_head`.
+
 Differences from orchestrator-core, each on purpose:
 
-* ``revision --head=data@head`` works before the data branch exists: the kit creates the
-  branch's first revision (orchestrator-core fails with "Can't locate revision identified by
-  'data'", its issue #121). See :mod:`workshop.data_branch`.
-* ``--rev-id`` fixes a revision id, so that lesson outputs are the same on every run.
+* ``--rev-id`` fixes a revision id, so that lesson outputs are the same on every run (the data
+  head then gets ``data0000``).
 * Mistakes end with a message and a fix (exit status 1, or 2 for a bad command line), never a
   traceback; ``--traceback`` shows it anyway.
 
@@ -31,15 +34,31 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 from alembic import command
+from alembic import util as alembic_util
+from alembic.config import Config
+from alembic.script import Script, ScriptDirectory
 from alembic.util import messaging
 
-from workshop import commands, data_branch, domain, domain_models
+from workshop import commands, data_branch, domain, domain_models, orchestrator_versions, paths
 from workshop.errors import WorkshopError
 
 
 def _revision(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
     from workshop import orchestrator_schema
 
+    # A --head naming no branch is refused before anything is written (orchestrator-core writes
+    # the data head first, then fails).
+    data_branch.revision_arguments(args.head)
+    # Whatever --head says, as orchestrator-core 5.5.0 does: the data branch first, if missing.
+    data_head = data_branch.ensure_data_head(rev_id=args.rev_id)
+    if data_head is not None:
+        script = commands.script_directory()
+        depends = script.get_revision(data_head).dependencies
+        print(
+            f"Started the data branch with {data_head} ({data_branch.DATA_HEAD_MESSAGE!r}), as "
+            "orchestrator-core does: no parent (down_revision = None), the branch label 'data', "
+            + (f"and it depends on {depends!r}, the schema head." if depends else "no dependency.")
+        )
     target = data_branch.revision_arguments(args.head)
     commands.run(
         command.revision,
@@ -47,15 +66,11 @@ def _revision(args: argparse.Namespace, _registry: domain.Registry | None) -> No
         rev_id=args.rev_id,
         autogenerate=args.autogenerate,
         metadata=orchestrator_schema.metadata if args.autogenerate else None,
+        # Always the project's folder, never the kit's schema location (where Alembic would put
+        # a revision on top of 544fd845554d, as orchestrator-core's would go into its package).
+        version_path=str(paths.versions_dir()),
         **target,
     )
-    if "branch_label" in target:
-        depends = target["depends_on"]
-        print(
-            "Started the data branch: this revision has no parent (down_revision = None), the "
-            "branch label 'data', and "
-            + (f"depends on {depends!r}, the schema head." if depends else "no dependencies.")
-        )
 
 
 def _upgrade(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
@@ -81,7 +96,19 @@ def _history(args: argparse.Namespace, _registry: domain.Registry | None) -> Non
 
 
 def _merge(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
-    commands.run(command.merge, args.revisions, message=args.message, rev_id=args.rev_id)
+    def merge(config: Config) -> Script | None:
+        # alembic.command.merge, with the project's folder as the place for the file: Alembic
+        # would otherwise put it beside the first head, which may be the kit's schema revision.
+        return ScriptDirectory.from_config(config).generate_revision(
+            args.rev_id or alembic_util.rev_id(),
+            args.message,
+            refresh=True,
+            head=args.revisions,
+            version_path=str(paths.versions_dir()),
+            config=config,
+        )
+
+    commands.run(merge)
 
 
 def _migrate_domain_models(args: argparse.Namespace, registry: domain.Registry | None) -> None:
@@ -124,8 +151,9 @@ def parser(prog: str = "main.py") -> argparse.ArgumentParser:
         "revision",
         _revision,
         "create a new revision file",
-        "Create a new revision file. --head=data@head (the default) puts it on the data branch, "
-        "which is created when it does not exist yet.",
+        "Create a new revision file. --head=data@head (the default) puts it on the data branch. "
+        "When there is no data branch yet, it is started first, with an empty 'Create data head.' "
+        "revision that depends on the schema head, as orchestrator-core does.",
     )
     revision.add_argument("-m", "--message", required=True, help="what the revision does")
     revision.add_argument(
@@ -159,7 +187,7 @@ def parser(prog: str = "main.py") -> argparse.ArgumentParser:
 
     history = verb("history", _history, "list the revisions, newest first")
     history.add_argument("-v", "--verbose", action="store_true", help="show every detail")
-    history.add_argument("-r", "--rev-range", help="e.g. schema0001:head")
+    history.add_argument("-r", "--rev-range", help="e.g. 544fd845554d:heads")
 
     merge = verb("merge", _merge, "join heads with a merge revision")
     merge.add_argument("revisions", nargs="+", metavar="REV", help="e.g. heads, or two ids")
@@ -211,7 +239,9 @@ def main(
     # the folder's name. Print them whole, as the kit's verbs do in a notebook.
     messaging.TERMWIDTH = None
     try:
-        args.run(args, registry)
+        # As orchestrator-core's alembic_cfg(): its schema migrations are a version location.
+        with orchestrator_versions.in_use():
+            args.run(args, registry)
     except KeyboardInterrupt:
         print("\nStopped: nothing more was done.", file=sys.stderr)
         return 1

@@ -26,8 +26,10 @@ The schema migration also seeds the seven workflows orchestrator-core's own migr
 (``modify_note`` and six ``task_*``).
 
 The tables are created by a hand-written migration in the ``schema`` branch (revision
-``schema0001``, ``solutions/migrations/schema/schema0001_product_registry.py``), never from this
-module: a migration must keep creating the same tables even after this module changes. This is the
+``544fd845554d``, orchestrator-core 5.5.0's schema head id, kept in the kit's own version
+location ``workshop/migrations/versions/schema/``: see :mod:`workshop.orchestrator_versions`),
+never from this module: a migration must keep creating the same tables even after this module
+changes. This is the
 *description* of that schema, used
 
 * as ``target_metadata`` for ``main.py db revision --autogenerate`` (and ``alembic check``), and

@@ -5,6 +5,7 @@ from __future__ import annotations
 from workshop import checks, commands
 from workshop.checks import NotYet, exercise, first_line, no_strays, revision_file
 from workshop.exercises._products import CLI, require_product_tables
+from workshop.orchestrator_versions import SCHEMA_HEAD
 
 HEADS = ("data0002", "schema0002")
 UPGRADE = f"Run {CLI} upgrade heads (heads, plural: it applies both branches)."
@@ -13,10 +14,16 @@ UPGRADE = f"Run {CLI} upgrade heads (heads, plural: it applies both branches)."
 @exercise("11.1")
 def two_heads() -> str:
     require_product_tables()
-    no_strays({"schema0001", "data0001", *HEADS}, then="Then run this check again.")
+    no_strays({SCHEMA_HEAD, "data0000", "data0001", *HEADS}, then="Then run this check again.")
+    revision_file(
+        "data0000",
+        parent=None,
+        hint="Run the lesson's cells from `db revision ... --rev-id data0001` on first: it "
+        "starts the data branch with data0000 (the data head), then writes data0001 on top.",
+    )
     revision_file(
         "data0001",
-        parent=None,
+        parent="data0000",
         hint="Run the lesson's cells from `db revision ... --rev-id data0001` on first.",
     )
     revision_file(
@@ -27,7 +34,7 @@ def two_heads() -> str:
     )
     revision_file(
         "schema0002",
-        parent="schema0001",
+        parent=SCHEMA_HEAD,
         hint=f'Create it with: {CLI} revision --message "New orchestrator release" '
         "--head=schema@head --rev-id schema0002",
     )
@@ -50,6 +57,6 @@ def two_heads() -> str:
             UPGRADE,
         )
     return (
-        "data0002 builds on data0001 and schema0002 on schema0001, and the database has applied "
-        "both heads."
+        f"data0002 builds on data0001 and schema0002 on {SCHEMA_HEAD}, and the database has "
+        "applied both heads."
     )

@@ -15,10 +15,13 @@ from workshop.exercises._products import (
     snapshot,
     upgrade,
 )
+from workshop.orchestrator_versions import SCHEMA_HEAD
 
 #: What data0001 registers, as one row of the lesson's join over every table.
+#: One row per workflow: its own, and modify_note, which orchestrator-core expects of a product.
 USERNAME_REGISTRATION = [
-    ("Username registration", "UNPT", "UNR", "Username", "username", "create_username_registration")
+    ("Username registration", "UNPT", "UNR", "Username", "username", workflow)
+    for workflow in ("create_username_registration", "modify_note")
 ]
 DESCRIPTION = "Name shown to other users"
 
@@ -100,7 +103,7 @@ def _tidy() -> None:
 @exercise("12.1")
 def display_name() -> str:
     require_product_tables()
-    no_strays({"schema0001", "data0001", "data0002"}, then="Then run this check again.")
+    no_strays({SCHEMA_HEAD, "data0000", "data0001", "data0002"}, then="Then run this check again.")
     revision_file(
         "data0002",
         parent="data0001",

@@ -1,4 +1,5 @@
-"""Lesson 13: revision data0002 links a new workflow to the product, with the product helpers."""
+"""Lesson 13: revision data0002 links a new workflow to the product, with orchestrator-core's
+helpers as a real app imports them (``from migrations.helpers import ...``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from workshop.exercises._products import (
     snapshot,
     upgrade,
 )
+from workshop.orchestrator_versions import SCHEMA_HEAD
 
 PRODUCT = "Username registration"
 CREATE = "create_username_registration"
@@ -64,11 +66,11 @@ def _data0001_intact(after: str) -> None:
 
 def _uses_helpers() -> None:
     script = checks.scripts().get_revision("data0002")
-    if "product_helpers" not in checks.read_text(script.path):
+    if "migrations.helpers" not in checks.read_text(script.path):
         raise NotYet(
-            "data0002 does not use the product helpers.",
-            "Import them (from workshop.product_helpers import create_workflow, ...) and call "
-            "create_workflow and create_product_workflow instead of writing SQL.",
+            "data0002 does not use the helpers of migrations.helpers.",
+            "Import them (from migrations.helpers import create_workflow, delete_workflow) and "
+            "call create_workflow instead of writing SQL.",
         )
 
 
@@ -80,31 +82,32 @@ def _inspect() -> None:
     if not found:
         raise NotYet(
             f"after `upgrade data0002` there is no workflow called {TERMINATE}.",
-            f'In upgrade(): create_workflow(conn, "{TERMINATE}", target="TERMINATE", '
-            'description="...").',
+            f'In upgrade(): create_workflow(conn, {{"name": "{TERMINATE}", "target": '
+            '"TERMINATE", "description": "...", "product_type": "UNPT"}).',
         )
     if found[0][0] != "TERMINATE":
         raise NotYet(
             f"{TERMINATE} has the target {found[0][0]!r}; it should be 'TERMINATE'.",
-            'Pass target="TERMINATE", then run this check again.',
+            'Give "target": "TERMINATE", then run this check again.',
         )
     if TERMINATE not in product_workflows():
         raise NotYet(
             f"{TERMINATE} is not linked to the product {PRODUCT}.",
-            f'Add create_product_workflow(conn, "{PRODUCT}", "{TERMINATE}") after create_workflow.',
+            'create_workflow links it to every product of its "product_type": give "UNPT", the '
+            f"product type of {PRODUCT} (with a typo it is linked to none).",
         )
     rerun("data0002", "data0001")
     migrate("downgrade", "data0001", what="downgrade() of revision data0002")
     if TERMINATE in product_workflows():
         raise NotYet(
             f"after `downgrade data0001` {TERMINATE} is still linked to {PRODUCT}.",
-            f'In downgrade(): delete_product_workflow(conn, "{PRODUCT}", "{TERMINATE}").',
+            f'In downgrade(): delete_workflow(conn, "{TERMINATE}"): its links go with it.',
         )
     if workflow(TERMINATE):
         raise NotYet(
             f"after `downgrade data0001` the workflow {TERMINATE} is still there: downgrade() "
             "must undo all of upgrade().",
-            f'After unlinking it, delete it: delete_workflow(conn, "{TERMINATE}").',
+            f'In downgrade(): delete_workflow(conn, "{TERMINATE}").',
         )
     _data0001_intact("after `downgrade data0001`")
     upgrade("data0002")
@@ -119,7 +122,7 @@ def _tidy() -> None:
 @exercise("13.1")
 def terminate_workflow() -> str:
     require_product_tables()
-    no_strays({"schema0001", "data0001", "data0002"}, then="Then run this check again.")
+    no_strays({SCHEMA_HEAD, "data0000", "data0001", "data0002"}, then="Then run this check again.")
     revision_file(
         "data0002",
         parent="data0001",

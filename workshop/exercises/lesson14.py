@@ -15,6 +15,7 @@ from workshop.exercises._products import (
     run_again,
     snapshot,
 )
+from workshop.orchestrator_versions import SCHEMA_HEAD
 
 GENERATE = f"{CLI} migrate-domain-models"
 UPGRADE = f"Apply it: {CLI} upgrade heads"
@@ -27,7 +28,7 @@ USER_PRODUCTS = [
 ]
 USER_BLOCK_TYPES = ["age", "email", "user_id", "username"]
 #: The revisions of the lesson: the schema, the workshop's products, then one per exercise.
-REVISIONS = {"schema0001", "data0001", "data0002", "data0003"}
+REVISIONS = {SCHEMA_HEAD, "data0001", "data0002", "data0003"}
 AGAIN = "Then run this check again."
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from alembic.script.revision import Revision, RevisionMap
 from alembic.util import CommandError
 
+from workshop import orchestrator_versions
 from workshop.checks import read_text
 
 # Alembic's own rule for which files in versions/ are revision files (Script._from_filename).
@@ -44,6 +45,12 @@ class ParsedScript(Revision):
     def doc(self) -> str:
         """The first paragraph of the docstring, as Alembic's ``Script.doc`` gives it."""
         return re.split("\n\n", self.longdoc)[0]
+
+
+def _as_ids(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _ids(value: object) -> str | tuple[str, ...] | None:
@@ -89,7 +96,13 @@ def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
 
 
 class StaticScripts:
-    """The part of ``ScriptDirectory`` the checks use, built from parsed files."""
+    """The part of ``ScriptDirectory`` the checks use, built from parsed files.
+
+    When a file builds on or depends on the products track's schema revision, which the kit
+    keeps in a version location of its own (:mod:`workshop.orchestrator_versions`), that
+    location's files are read too, as Alembic would see them in the lesson. They are the kit's,
+    not the participant's.
+    """
 
     def __init__(self, versions: Path) -> None:
         files = (
@@ -98,6 +111,15 @@ class StaticScripts:
             else []
         )
         self.scripts = [parse(path) for path in files]
+        kits = orchestrator_versions.revision_ids()
+        named = {
+            rev
+            for script in self.scripts
+            for rev in (*_as_ids(script.down_revision), *_as_ids(script.dependencies))
+        }
+        if kits & named:
+            location = sorted(orchestrator_versions.LOCATION.glob("*.py"))
+            self.scripts += [parse(path) for path in location if _REVISION_FILE.match(path.name)]
         self.revision_map = RevisionMap(lambda: self.scripts)
 
     def walk_revisions(self) -> Iterator[ParsedScript]:

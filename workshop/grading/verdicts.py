@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from workshop import checks, db
+from workshop import checks, db, orchestrator_versions
 from workshop.grading import revisions, sandbox, states
 from workshop.grading.server import CHECK_OPTIONS, GradingServer
 from workshop.grading.step import MARK, RESULT
@@ -317,6 +317,9 @@ class Grading:
         self.root = settings.root
         self.cell_timeout = settings.cell_timeout
         self.participant_url = ""
+        # Whether the lesson being graded uses the kit's orchestrator schema location
+        # (workshop.orchestrator_versions): its steps and kernel then see it, as its first cell.
+        self.orchestrator_schema = False
         self.use_database(settings.database_url)
         os.environ["WORKSHOP_ROOT"] = str(settings.root)
         sys.addaudithook(refuse_code_from(settings.root))
@@ -356,6 +359,7 @@ class Grading:
             db.URL_ENV: self.participant_url,
             "PYTHONDONTWRITEBYTECODE": "1",
             "JUPYTERHUB_USER": "graded",
+            **({orchestrator_versions.FORCE_ENV: "1"} if self.orchestrator_schema else {}),
         }
 
     def start_kernel(self) -> SandboxedKernel:
@@ -396,6 +400,7 @@ class Grading:
     def start_lesson(self, lesson_id: str) -> None:
         """Files and database at the lesson's starting point, by trusted code."""
         item = self.lesson(lesson_id)
+        self.orchestrator_schema = item.orchestrator_schema
         solutions = self.settings.kit / "solutions"
         defuse(self.root)
         versions = real_folder(self.root, "migrations/versions")

@@ -1,7 +1,7 @@
 """Add username registration product
 
 Revision ID: data0001
-Revises:
+Revises: data0000
 Create Date: 2026-11-22 12:00:00.000000
 
 """
@@ -12,14 +12,16 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'data0001'
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = ('data',)
-depends_on: str | Sequence[str] | None = 'schema0001'
+down_revision: str | Sequence[str] | None = 'data0000'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 PRODUCT = "Username registration"
 BLOCK = "Username"
 RESOURCE_TYPE = "username"
 WORKFLOW = "create_username_registration"
+# orchestrator-core expects every active product to have this workflow (its schema seeds it).
+MODIFY_NOTE = "modify_note"
 
 
 def upgrade() -> None:
@@ -96,11 +98,24 @@ def upgrade() -> None:
         """),
         {"product": PRODUCT, "workflow": WORKFLOW},
     )
+    # Every product also gets modify_note, as orchestrator-core's validation expects (the
+    # helper for it is ensure_default_workflows, lesson 13). Same statement, another workflow.
+    conn.execute(
+        sa.text("""
+            INSERT INTO products_workflows (product_id, workflow_id)
+            SELECT p.product_id, w.workflow_id
+            FROM products AS p, workflows AS w
+            WHERE p.name = :product AND w.name = :workflow
+            ON CONFLICT DO NOTHING
+        """),
+        {"product": PRODUCT, "workflow": MODIFY_NOTE},
+    )
 
 
 def downgrade() -> None:
     conn = op.get_bind()
-    # Deleting the product deletes its link rows too (ON DELETE CASCADE).
+    # Deleting the product deletes its link rows too (ON DELETE CASCADE), modify_note's too;
+    # modify_note itself stays: the schema seeded it.
     conn.execute(sa.text("DELETE FROM products WHERE name = :name"), {"name": PRODUCT})
     # Then what only this product used: what another product still uses stays.
     conn.execute(

@@ -1,7 +1,7 @@
 """Add username registration product
 
 Revision ID: data0001
-Revises:
+Revises: data0000
 Create Date: 2026-11-22 13:00:00.000000
 
 """
@@ -10,49 +10,68 @@ from collections.abc import Sequence
 from alembic import op
 import sqlalchemy as sa
 
-from workshop.product_helpers import (
-    create_product,
-    create_product_block,
-    create_product_block_resource_type,
-    create_product_product_block,
-    create_product_workflow,
-    create_resource_type,
-    create_workflow,
-    delete_product,
-    delete_product_block,
-    delete_resource_type,
-    delete_workflow,
-)
+from migrations.helpers import create, create_workflow, delete
 
 # revision identifiers, used by Alembic.
 revision: str = 'data0001'
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = ('data',)
-depends_on: str | Sequence[str] | None = 'schema0001'
+down_revision: str | Sequence[str] | None = 'data0000'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 PRODUCT = "Username registration"
 BLOCK = "Username"
-RESOURCE_TYPE = "username"
 WORKFLOW = "create_username_registration"
 
 
 def upgrade() -> None:
     conn = op.get_bind()
-    create_product(
-        conn, PRODUCT, description="Username registration", product_type="UNPT", tag="UNR"
+    # The product and its block, with ids made once for this file (python -c "import uuid;
+    # print(uuid.uuid4())"). create() also links every product to modify_note.
+    create(
+        conn,
+        {
+            "product_blocks": {
+                BLOCK: {
+                    "product_block_id": "4a77abe0-9074-473a-adcd-da9f2121d8f9",
+                    "description": "Username block",
+                    "tag": "UNR",
+                    "status": "active",
+                    "resources": {"username": "Unique name of a user"},
+                },
+            },
+            "products": {
+                PRODUCT: {
+                    "product_id": "b20823c5-6447-445a-a6bb-0ef37333d766",
+                    "product_type": "UNPT",
+                    "description": "Username registration",
+                    "tag": "UNR",
+                    "status": "active",
+                    "root_product_block": BLOCK,
+                },
+            },
+        },
     )
-    create_product_block(conn, BLOCK, description="Username block", tag="UNR")
-    create_resource_type(conn, RESOURCE_TYPE, "Unique name of a user")
-    create_workflow(conn, WORKFLOW, target="CREATE", description="Create username registration")
-    create_product_product_block(conn, PRODUCT, BLOCK)
-    create_product_block_resource_type(conn, BLOCK, RESOURCE_TYPE)
-    create_product_workflow(conn, PRODUCT, WORKFLOW)
+    # The workflow, linked to every product of the product type UNPT.
+    create_workflow(
+        conn,
+        {
+            "name": WORKFLOW,
+            "target": "CREATE",
+            "description": "Create username registration",
+            "product_type": "UNPT",
+        },
+    )
 
 
 def downgrade() -> None:
     conn = op.get_bind()
-    # The inverses, in reverse order. Deleting a row deletes its link rows (cascade).
-    delete_workflow(conn, WORKFLOW)
-    delete_resource_type(conn, RESOURCE_TYPE)
-    delete_product_block(conn, BLOCK)
-    delete_product(conn, PRODUCT)
+    # By name, with their link rows: resource types, blocks, products, then workflows.
+    delete(
+        conn,
+        {
+            "resource_types": ["username"],
+            "product_blocks": [BLOCK],
+            "products": [PRODUCT],
+            "workflows": [WORKFLOW],
+        },
+    )

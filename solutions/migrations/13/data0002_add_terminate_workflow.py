@@ -10,12 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 import sqlalchemy as sa
 
-from workshop.product_helpers import (
-    create_product_workflow,
-    create_workflow,
-    delete_product_workflow,
-    delete_workflow,
-)
+from migrations.helpers import create_workflow, delete_workflow
 
 # revision identifiers, used by Alembic.
 revision: str = 'data0002'
@@ -28,14 +23,16 @@ def upgrade() -> None:
     conn = op.get_bind()
     create_workflow(
         conn,
-        "terminate_username_registration",
-        target="TERMINATE",
-        description="Terminate username registration",
+        {
+            "name": "terminate_username_registration",
+            "target": "TERMINATE",
+            "description": "Terminate username registration",
+            "product_type": "UNPT",
+        },
     )
-    create_product_workflow(conn, "Username registration", "terminate_username_registration")
 
 
 def downgrade() -> None:
     conn = op.get_bind()
-    delete_product_workflow(conn, "Username registration", "terminate_username_registration")
+    # Its links to products go with it (ON DELETE CASCADE).
     delete_workflow(conn, "terminate_username_registration")
