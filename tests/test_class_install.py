@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,23 @@ def test_an_install_inside_the_checkout_is_refused(source: Path) -> None:
 
     with pytest.raises(WorkshopError, match="inside the checkout"):
         install.install(source / "kit", source=source, make_venv=False)
+
+
+def test_an_answer_key_others_can_read_is_pointed_out(source: Path, tmp_path: Path) -> None:
+    """pytest's temporary folders are private (0700): the key there is not readable by others.
+    The same checkout in a folder open to all (0755, as /work or a home on Debian) is."""
+    private = install.install(tmp_path / "kit", source=source, make_venv=False)
+    assert private.warnings == []
+    open_parent = Path(tempfile.mkdtemp(prefix="wk_open_"))
+    try:
+        open_parent.chmod(0o755)
+        exposed = open_parent / "checkout"
+        shutil.copytree(source, exposed, symlinks=True)
+        exposed.chmod(0o755)
+        (exposed / "solutions").chmod(0o755)
+        done = install.install(tmp_path / "kit2", source=exposed, make_venv=False)
+        assert len(done.warnings) == 1 and "chmod 700" in done.warnings[0]
+        ungraded = install.install(tmp_path / "kit3", source=exposed, graded=False, make_venv=False)
+        assert ungraded.warnings == []
+    finally:
+        shutil.rmtree(open_parent, ignore_errors=True)

@@ -67,6 +67,7 @@ class Installed:
     commit: str | None = None  # the new commit, None when nothing changed
     venv_made: bool = False
     graded: bool = True
+    warnings: list[str] = field(default_factory=list)
 
 
 def tracked_files(root: Path) -> list[str]:
@@ -156,11 +157,27 @@ def install(
         result = Installed(destination, graded=graded)
         _sync(destination, wanted_files(source, graded=graded), result)
         result.commit = _commit(destination, source)
+        if graded and readable_by_others(source / "solutions"):
+            result.warnings.append(
+                f"Other accounts can read the answer key in your checkout ({source}/solutions): "
+                f"participants could read it there. Make the checkout private: chmod 700 {source}"
+            )
         if make_venv:
             result.venv_made = ensure_venv(destination)
     finally:
         os.umask(old_umask)
     return result
+
+
+def readable_by_others(folder: Path) -> bool:
+    """Whether an account other than the owner's (and not in its group) can list ``folder``:
+    every folder on the way lets others through, and the folder lets them read it."""
+    try:
+        if not folder.stat().st_mode & 0o004:
+            return False
+        return all(parent.stat().st_mode & 0o001 for parent in folder.parents)
+    except OSError:
+        return False
 
 
 def _sync(destination: Path, wanted: dict[str, Path | bytes], result: Installed) -> None:
