@@ -186,6 +186,8 @@ def _class(args: argparse.Namespace, _extra: list[str]) -> int:
             + (", virtual environment made" if done.venv_made else "")
             + ("." if done.graded else "; with the answer key (the class is not graded).")
         )
+        for warning in done.warnings:
+            print(f"Warning: {warning}", file=sys.stderr)
         return 0
     if action == "handin-folder":
         made = handin.make_drop_folder(Path(_one(args, "FOLDER")))
