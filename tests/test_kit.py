@@ -154,3 +154,16 @@ def test_a_second_signal_ends_a_stuck_program_and_what_it_started_at_once(tmp_pa
     assert time.monotonic() - started < 10
     psutil.wait_procs([program, grandchild], timeout=5)
     assert not program.is_running() and not grandchild.is_running()
+
+
+def test_what_is_installed_is_read_from_the_stamp(tmp_path: Path, monkeypatch) -> None:
+    """``./kit start`` installs the kit alone, ``./kit test`` the ``dev`` extra too; a stamp
+    from before (one line) means the ``dev`` extra, which the kit always installed then."""
+    monkeypatch.setattr(kit, "STAMP", tmp_path / ".kit-installed")
+    assert kit.installed_set() is None
+    kit.STAMP.write_text(kit.wanted_stamp())
+    assert kit.installed_set() == "dev"
+    kit.STAMP.write_text(f"{kit.wanted_stamp()}\nkit\n")
+    assert kit.installed_set() == "kit"
+    kit.STAMP.write_text(f"{'0' * 64} (3, 11)\ndev\n")  # another pyproject.toml
+    assert kit.installed_set() is None
