@@ -735,3 +735,28 @@ def test_an_offline_failure_that_reads_no_rows_is_not_blamed_on_reading(
     explanation = friendly.explain(raised.value)
     assert explanation is None or "get_bind" not in explanation.what, explanation
     assert "get_bind" not in printed(capsys, project)
+
+
+def test_the_orchestrator_schema_head_outside_main_py_points_to_main_py(
+    project: Path, capsys
+) -> None:
+    """The products track's schema revision lives in the kit's own version location, which
+    plain alembic does not see; the explanation sends the participant to main.py db, and that
+    works."""
+    from workshop import orchestrator_versions
+
+    with pytest.raises(CommandError):
+        commands.upgrade(orchestrator_versions.SCHEMA_HEAD)
+    out = printed(capsys, project)
+    assert "orchestrator-core's schema head" in out
+    assert "PYTHONPATH=. python main.py db upgrade heads" in out
+    done = subprocess.run(
+        [str(BIN / "python"), "main.py", "db", "upgrade", "heads"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": "."},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert orchestrator_versions.SCHEMA_HEAD in commands.current_revisions()

@@ -481,6 +481,18 @@ def unknown_revision(error: BaseException) -> Explanation | None:
             "sure its changes are gone from the database: `alembic stamp <the revision before it>` "
             "rewrites alembic_version without touching any table, so use it with care.",
         )
+    from workshop import orchestrator_versions
+
+    if missing == orchestrator_versions.SCHEMA_HEAD:
+        return Explanation(
+            None,
+            None,
+            f"{missing!r} is orchestrator-core's schema head: the products track's tables. The "
+            f"kit keeps it in {orchestrator_versions.SHOWN}, as orchestrator-core keeps its schema "
+            "migrations in its own package, and plain `alembic` here does not look there.",
+            "Run the products track's commands through its command line, as in a real app: "
+            "`PYTHONPATH=. python main.py db upgrade heads` (or `db current`, `db history`, ...).",
+        )
     labels = sorted({label for f in _revision_files() for label in f.branch_labels})
     if labels:
         close = get_close_matches(missing, labels, n=1, cutoff=0.6)
