@@ -157,6 +157,23 @@ def test_a_wheelhouse_without_a_needed_wheel_is_named_as_the_cause(tmp_path: Pat
     assert load_kit().this_platform() in said, said
 
 
+def test_a_wheelhouse_missing_a_wheel_fails_its_check(wheels: Path, tmp_path: Path) -> None:
+    """``./kit wheelhouse`` ends by resolving each target from the folder alone; with one wheel
+    taken out of this machine's wheelhouse, that check fails and names the package."""
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for file in wheels.glob("*.whl"):
+        if not file.name.startswith("psutil-"):
+            (partial / file.name).symlink_to(file)
+    target = wheelhouse.Target(wheelhouse.PLATFORMS[wheelhouse.this_platform()],
+                               wheelhouse.this_python())  # fmt: skip
+    wanted = tmp_path / "requirements.in"
+    wanted.write_text("\n".join(wheelhouse.requirements()) + "\n")
+    wheelhouse.check(wheelhouse.find_uv(), target, wanted, wheels)  # the whole one is enough
+    with pytest.raises(wheelhouse.ResolutionError, match="psutil"):
+        wheelhouse.check(wheelhouse.find_uv(), target, wanted, partial)
+
+
 @pytest.mark.slow
 def test_a_windows_wheelhouse_resolves_with_windows_wheels(tmp_path: Path) -> None:
     """Acceptance 3, without the download: Windows x86_64, Python 3.12, as uv resolves it, takes

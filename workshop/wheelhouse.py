@@ -20,6 +20,10 @@ with wheels only, so that the wheelhouse holds the newest version that has one, 
 said. Where no version has one, its source archive is included (installing it there needs what
 building it needs), and that is said too. Each run also writes ``wheelhouse.json``: what each
 target takes and every such note.
+
+Last, each target is resolved again by uv, offline, from the folder alone, as an install on that
+platform will be: the proof, without a Windows machine or a Mac at hand, that nothing any of them
+needs is missing.
 """
 
 from __future__ import annotations
@@ -214,6 +218,24 @@ def plan(uv: str, target: Target, wanted: Path, work: Path) -> Target:
     return target
 
 
+def check(uv: str, target: Target, wanted: Path, folder: Path) -> None:
+    """Resolve ``target`` again, offline, from ``folder`` alone, as ``./kit start --wheelhouse``
+    there will: proof, without that machine, that nothing it needs is missing."""
+    argv = [uv, "pip", "compile", str(wanted), "--python-platform", target.platform.uv,
+            "--python-version", target.python, "--offline", "--no-index", "--find-links",
+            str(folder), "--quiet", "--output-file", os.devnull]  # fmt: skip
+    if all(file.name.endswith(".whl") for file in target.files.values()):
+        argv += ["--only-binary", ":all:"]
+    env = dict(os.environ)
+    if target.platform.macos:
+        env["MACOSX_DEPLOYMENT_TARGET"] = target.platform.macos
+    done = subprocess.run(argv, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise ResolutionError(
+            f"the wheelhouse is not enough for {target.label}:\n{done.stderr.strip()}"
+        )
+
+
 def _ssl_context() -> ssl.SSLContext:
     """The system's certificates, plus certifi's (a python.org Python on macOS has none of its
     own), plus any bundle named for pip or requests (a proxy's own authority, say)."""
@@ -348,6 +370,8 @@ def build(
         print(f"  {target.label}: {len(target.files)} packages, {megabytes(target.size)}")
         for note in target.notes:
             print(f"    no wheel: {note}")
+        if not target.notes:
+            print("    every package has a wheel there")
     files = {file.name: file for target in done for file in target.files.values()}
     total = sum(file.size for file in files.values())
     if dry_run:
@@ -364,6 +388,14 @@ def build(
     _write_manifest(folder, done)
     print(f"wheelhouse: {sum(fetched)} files downloaded, {len(fetched) - sum(fetched)} already "
           f"there, in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="wheelhouse_") as scratch:
+        wanted = Path(scratch) / "requirements.in"
+        wanted.write_text("\n".join(requirements()) + "\n")
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(lambda t: check(uv, t, wanted, folder), done))
+    print(f"wheelhouse: checked in {time.perf_counter() - started:.1f} s: for each platform and "
+          "Python version, uv resolves the kit's requirements from this folder alone")  # fmt: skip
     on_disk = sum(path.stat().st_size for path in folder.iterdir() if path.is_file())
     print(f"wheelhouse: {folder} holds {megabytes(on_disk)}. Install from it, with no network: "
           f"./kit start --wheelhouse {folder}")  # fmt: skip
