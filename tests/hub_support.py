@@ -81,6 +81,26 @@ def ensure_proxy() -> Path:
     return program
 
 
+def python_for_everyone() -> str:
+    """A Python 3.11+ every account can run: this one's base if others can read it, else the
+    system's (with its venv module, installed when missing). Skips when there is none."""
+    from workshop.classroom import install
+
+    mine = install.base_python()
+    problems = {mine: install.interpreter_problem(mine)}
+    if problems[mine] is None:
+        return mine
+    system = "/usr/bin/python3"
+    problems[system] = install.interpreter_problem(system)
+    if problems[system] is None:
+        venv_ok = subprocess.run([system, "-c", "import ensurepip, venv"], capture_output=True)
+        if venv_ok.returncode != 0 and (why_not := apt_get_install("python3-venv")):
+            skip(f"the system's Python has no venv module, and it cannot be installed: {why_not}")
+        return system
+    skip("no Python that every account can run: " + "; ".join(problems.values()))
+    raise AssertionError("unreachable")
+
+
 def ensure_kit() -> tuple[Path, str]:
     """The class's installation of this checkout, made by ``workshop class install`` (graded).
 
@@ -95,9 +115,10 @@ def ensure_kit() -> tuple[Path, str]:
     folder = cache_folder() / "kit"
     folder.parent.mkdir(parents=True, exist_ok=True)
     folder.parent.chmod(0o755)  # participants run the kit from inside it
+    python = python_for_everyone()
     with FileLock(str(folder) + ".lock", timeout=1800):
         try:
-            done = install.install(folder, source=REPO, graded=True)
+            done = install.install(folder, source=REPO, graded=True, python=python)
         except WorkshopError as error:
             if cannot_fetch(str(error)):
                 skip(f"JupyterHub or the kit's packages cannot be installed: {error}")
@@ -246,7 +267,10 @@ class Browser:
         """Start the default server through the hub; seconds until it is ready."""
         began = time.monotonic()
         answer = self.api("POST", f"{self.hub.base}/hub/api/users/{self.name}/server")
-        assert answer.status_code in (201, 202), f"{answer.status_code} {answer.text}"
+        assert answer.status_code in (201, 202), (
+            f"{self.name}'s server did not start: {answer.status_code} {answer.text}\n"
+            f"{self.hub.tail(80)}"
+        )
         deadline = began + 180
         while time.monotonic() < deadline:
             model = self.api("GET", f"{self.hub.base}/hub/api/users/{self.name}").json()

@@ -184,3 +184,34 @@ def test_an_answer_key_others_can_read_is_pointed_out(source: Path, tmp_path: Pa
         assert ungraded.warnings == []
     finally:
         shutil.rmtree(open_parent, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    "prefix_mode,newer,problem",
+    [(0o755, "True", None), (0o700, "True", "cannot read"), (0o755, "False", "older than")],
+)
+def test_the_environment_is_made_only_from_a_python_every_account_can_run(
+    tmp_path: Path, prefix_mode: int, newer: str, problem: str | None
+) -> None:
+    """A venv runs its base interpreter's standard library: one in a private folder (an
+    instructor's pyenv under /root) leaves participants' servers on some other Python, or none.
+    A stand-in interpreter says where its standard library is."""
+    parent = Path(tempfile.mkdtemp(prefix="wk_py_"))
+    try:
+        parent.chmod(0o755)
+        prefix = parent / "prefix"
+        (prefix / "lib").mkdir(parents=True)
+        prefix.chmod(prefix_mode)
+        (prefix / "lib").chmod(0o755)
+        python = parent / "python"
+        python.write_text(f"#!/bin/sh\necho {prefix}\necho {newer}\n")
+        python.chmod(0o755)
+        found = install.interpreter_problem(str(python))
+        assert (found is None) if problem is None else (problem in (found or "")), found
+        if problem is not None:
+            from workshop.errors import WorkshopError
+
+            with pytest.raises(WorkshopError, match="--python /usr/bin/python3"):
+                install.ensure_venv(tmp_path, str(python))
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)

@@ -16,8 +16,10 @@ from the instructor's checkout) makes a separate installation:
   (:mod:`workshop.classroom.singleuser`), so that ``workshop update`` brings them a later
   install. Its history holds earlier installs only, never the instructor's history.
 * **A virtual environment** in ``DEST/.venv`` with the kit (editable, on ``DEST``) and
-  JupyterHub (for ``jupyterhub-singleuser``), made again only when ``pyproject.toml`` or the
-  JupyterHub requirement changes, and JupyterLab's news pop-up turned off in it.
+  JupyterHub (for ``jupyterhub-singleuser``), made again only when ``pyproject.toml``, the
+  JupyterHub requirement or the interpreter changes, and JupyterLab's news pop-up turned off
+  in it. Its interpreter must be one every account can run (``--python``, e.g. the system's
+  ``/usr/bin/python3``): see :func:`interpreter_problem`.
 * Everything owned by whoever installs, ``0755``/``0644``: participants read and run, never write.
 
 What a graded class still gives away, by the course's design: every lesson can be started on
@@ -33,7 +35,6 @@ import os
 import shutil
 import subprocess
 import sys
-import venv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,7 @@ def install(
     source: Path | None = None,
     graded: bool = True,
     make_venv: bool = True,
+    python: str | None = None,
 ) -> Installed:
     """Install the kit from ``source`` (the instructor's checkout) into ``destination``."""
     from workshop import paths
@@ -163,7 +165,7 @@ def install(
                 f"participants could read it there. Make the checkout private: chmod 700 {source}"
             )
         if make_venv:
-            result.venv_made = ensure_venv(destination)
+            result.venv_made = ensure_venv(destination, python)
     finally:
         os.umask(old_umask)
     return result
@@ -260,36 +262,75 @@ def _describe(source: Path) -> str:
     return f"from {done.stdout.strip()}" if done.returncode == 0 else "from a folder"
 
 
-def venv_stamp(destination: Path) -> str:
+def base_python() -> str:
+    """The interpreter this kit runs on, not its venv's: what a new environment is made from."""
+    return getattr(sys, "_base_executable", sys.executable)
+
+
+def interpreter_problem(python: str) -> str | None:
+    """Why ``python`` cannot run every participant's server; None when it can.
+
+    A virtual environment runs its base interpreter's standard library, wherever that is. An
+    instructor's own Python (pyenv, conda, a home folder) often lives where other accounts
+    cannot read: their servers then fall back on whatever other Python they find, or fail.
+    """
+    probe = "import sys; print(sys.base_prefix); print(sys.version_info >= (3, 11))"
+    try:
+        done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)
+    except OSError as error:
+        return f"{python} cannot be run: {error}"
+    lines = done.stdout.split()
+    if done.returncode != 0 or len(lines) != 2:
+        return f"{python} does not run: {done.stderr.strip()[-200:]}"
+    if lines[1] != "True":
+        return f"{python} is older than Python 3.11"
+    if not readable_by_others(Path(lines[0]) / "lib"):
+        return f"other accounts cannot read {python}'s standard library (in {lines[0]})"
+    return None
+
+
+def venv_stamp(destination: Path, python: str) -> str:
     """What the virtual environment depends on: remade when this changes."""
     digest = hashlib.sha256((destination / "pyproject.toml").read_bytes()).hexdigest()
-    return f"{digest} {JUPYTERHUB} {sys.version_info[:2]}\n"
+    return f"{digest} {JUPYTERHUB} {python}\n"
 
 
-def ensure_venv(destination: Path) -> bool:
-    """``destination/.venv`` with the kit and JupyterHub; whether it had to be made."""
+def ensure_venv(destination: Path, python: str | None = None) -> bool:
+    """``destination/.venv`` with the kit and JupyterHub; whether it had to be made.
+
+    ``python`` (default: the one running this) must be one every account can run: see
+    :func:`interpreter_problem`.
+    """
+    python = python or base_python()
     folder = destination / ".venv"
     stamp = folder / VENV_STAMP
-    if stamp.is_file() and stamp.read_text() == venv_stamp(destination):
+    if stamp.is_file() and stamp.read_text() == venv_stamp(destination, python):
         return False
-    venv.EnvBuilder(with_pip=True, clear=True).create(folder)
-    python = folder / "bin" / "python"
-    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    problem = interpreter_problem(python)
+    if problem is not None:
+        raise WorkshopError(
+            f"The kit's environment for the class cannot be made from {python}: {problem}.",
+            fix="Name a Python that every account can run, e.g. "
+            "`workshop class install --python /usr/bin/python3 FOLDER`.",
+        )
+    venv_python = folder / "bin" / "python"
+    pip = [str(venv_python), "-m", "pip", "--disable-pip-version-check", "--quiet"]
     for step in (
+        [python, "-m", "venv", "--clear", str(folder)],
         [*pip, "install", "--upgrade", "pip"],
         [*pip, "install", "--editable", str(destination), JUPYTERHUB],
-        [str(python), "-c", "from workshop import labsetup; labsetup.quiet_notifications()"],
+        [str(venv_python), "-c", "from workshop import labsetup; labsetup.quiet_notifications()"],
     ):
         done = subprocess.run(step, capture_output=True, text=True, cwd=destination)
         if done.returncode != 0:
             tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-4:])
             raise WorkshopError(
-                f"Installing the kit's environment failed: `{' '.join(step[2:])}`: {tail}",
+                f"Installing the kit's environment failed: `{' '.join(step[1:])}`: {tail}",
                 fix="Check the network (pip must reach the package index), then run "
                 "`workshop class install` again.",
             )
     for path in folder.rglob("*"):
         if not path.is_symlink():
             path.chmod(path.stat().st_mode | 0o444 | (0o111 if path.is_dir() else 0))
-    stamp.write_text(venv_stamp(destination))
+    stamp.write_text(venv_stamp(destination, python))
     return True
