@@ -178,8 +178,9 @@ def _class(args: argparse.Namespace, _extra: list[str]) -> int:
     action = args.action
     if action == "install":
         done = install.install(
-            Path(_one(args, "FOLDER")), graded=not args.not_graded, make_venv=not args.no_venv
-        )
+            Path(_one(args, "FOLDER")), graded=not args.not_graded, make_venv=not args.no_venv,
+            python=args.python,
+        )  # fmt: skip
         print(
             f"Installed the kit in {done.folder}: {done.files} files, {len(done.changed)} changed"
             + (f", commit {done.commit[:10]}" if done.commit else ", nothing new to commit")
@@ -359,7 +360,7 @@ def parser() -> argparse.ArgumentParser:
   status                       each participant's role and database, and what is wrong
   url NAME                     a new password for NAME; prints their database URL
   remove NAME... --yes         drop participants' databases and roles
-  install FOLDER               install the kit for every account, no answer key unless
+  install FOLDER [--python P]  install the kit for every account, no answer key unless
                                --not-graded
   handin-folder FOLDER         make the class drop folder (mode 1733)
   collect FOLDER --out DIR     each participant's newest hand-in, checked, for workshop grade
@@ -384,6 +385,9 @@ The server: --admin-url, or WORKSHOP_CLASS_ADMIN_URL (a role with CREATEROLE and
     )
     klass.add_argument(
         "--no-venv", action="store_true", help="install: the files only, no virtual environment"
+    )
+    klass.add_argument(
+        "--python", help="install: the Python every account runs the kit with (/usr/bin/python3)"
     )
     klass.add_argument("--image", help="z2jh-values: the single-user image, NAME:TAG")
     klass.add_argument(
