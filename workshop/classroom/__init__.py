@@ -11,7 +11,10 @@
   the lessons, terminals with the kit's ``PATH``, lesson 00 first.
 * :mod:`~workshop.classroom.hub`: the JupyterHub settings that tie these together;
   ``jupyterhub_config.py`` beside this file applies them.
+* :mod:`~workshop.classroom.kubernetes`: the same on Zero to JupyterHub, for classes larger than
+  one machine (the single-user image's build file is ``deploy/z2jh/Dockerfile``).
 
-``names``, ``provision`` and ``hub`` need only the standard library, psycopg2 and JupyterHub, so a
-Zero to JupyterHub hub image, which has no kit installed, can load them as mounted files.
+What the hub imports of these (``kubernetes.HUB_MODULES``) needs only the standard library,
+SQLAlchemy and psycopg2, so a Zero to JupyterHub hub image, which has no kit installed, can load
+it as mounted files.
 """
