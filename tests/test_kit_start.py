@@ -4,8 +4,9 @@ A process manager or a hub spawner stops a program with SIGTERM; a closed termin
 a participant presses Ctrl+C, which the terminal sends to the whole foreground process group.
 Each must stop JupyterLab and everything it started: here a kernel that started a process in a
 session of its own, and a terminal that started one with nohup. The test starts the real
-``./kit start`` (its venv installed), sends the signal, and then checks that the port is free
-and that not one process below the kit is left.
+``./kit start`` (its venv installed) on a copy of the project, with the copy's own embedded
+server, sends the signal, and then checks that the port is free and that not one process
+below the kit is left. (The database stays up, as designed: it is stopped afterwards.)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .conftest import REPO
+from .conftest import BIN, REPO
 from .labserver import TOKEN, free_port, get, lab_settings, poll, tail
 from .test_lab import run_in_lab_kernel
 from .test_lab_terminals import in_a_lab_terminal
@@ -49,6 +50,7 @@ def test_kit_start_shows_its_steps_and_a_signal_stops_everything(
     port = free_port()
     log = tmp_path / "kit.log"
     env = dict(os.environ, **lab_settings(tmp_path / "jupyterlab"), PYTHONUNBUFFERED="1")
+    env.pop("WORKSHOP_DATABASE_URL")  # the copy's own embedded server, as on a participant's
     with log.open("w") as output:
         kit = subprocess.Popen(
             [sys.executable, str(REPO / "kit"), "start", "--no-browser", f"--port={port}",
@@ -66,7 +68,8 @@ def test_kit_start_shows_its_steps_and_a_signal_stops_everything(
         said = log.read_text()
         for step in ("starting the database", "starting JupyterLab"):
             assert f"kit: {step} ...\n" in said, said
-        assert re.search(r"^kit:   .*is ready \(\d+\.\d s\)$", said, re.MULTILINE), said
+        assert re.search(r"^kit:   the embedded PostgreSQL is ready \(\d+\.\d s\)$", said,
+                         re.MULTILINE), said  # fmt: skip
         answers = re.search(rf"^kit:   JupyterLab answers on \S+:{port}/\?token={TOKEN} "
                             r"\(\d+\.\d s\)$", said, re.MULTILINE)  # fmt: skip
         assert answers, said
@@ -100,3 +103,4 @@ def test_kit_start_shows_its_steps_and_a_signal_stops_everything(
         for process in below:  # whatever a failed run left
             if process.is_running():
                 process.kill()
+        subprocess.run([str(BIN / "workshop"), "db", "stop"], env=env, capture_output=True)
