@@ -7,6 +7,7 @@ and that parsing runs none of a file's code and follows no link.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from workshop import orchestrator_versions
 from workshop.checks import NotYet
 from workshop.grading.revisions import StaticScripts
 from workshop.lessons import LESSONS
@@ -37,10 +39,18 @@ def _sets() -> list[tuple[str, list[Path]]]:
 
 
 def _alembic(versions: Path) -> ScriptDirectory:
+    """Alembic's own view, with the products track's schema location where the files build on
+    it, as the kit configures Alembic for them (:mod:`workshop.orchestrator_versions`)."""
+    locations = [str(versions)]
+    if any(
+        orchestrator_versions.SCHEMA_HEAD in file.read_text(encoding="utf-8")
+        for file in versions.glob("*.py")
+    ):
+        locations.append(str(orchestrator_versions.LOCATION))
     config = Config()
     config.set_main_option("script_location", str(REPO / "migrations"))
     config.set_main_option("path_separator", "os")
-    config.set_main_option("version_locations", str(versions))
+    config.set_main_option("version_locations", os.pathsep.join(locations))
     return ScriptDirectory.from_config(config)
 
 
