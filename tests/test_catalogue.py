@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -278,19 +279,19 @@ def _busy() -> bool:
 
 def _make_helper_in_versions(project: Path) -> None:
     _base(project)
-    (project / VERSIONS / "helpers.py").write_text(
+    (project / VERSIONS / "mail_helpers.py").write_text(
         "def domain_of(column: str) -> str:\n    return f\"split_part({column}, '@', 2)\"\n"
     )
     write_revision(project, "0002", "0001", TAG, DROP_TAG)
 
 
 def _fix_helper(project: Path) -> None:
-    (project / VERSIONS / "helpers.py").rename(project / "migrations" / "helpers.py")
+    (project / VERSIONS / "mail_helpers.py").rename(project / "migrations" / "mail_helpers.py")
     _edit(
         project,
         R2,
         "import sqlalchemy as sa\n",
-        "import sqlalchemy as sa\n\nfrom migrations.helpers import domain_of\n",
+        "import sqlalchemy as sa\n\nfrom migrations.mail_helpers import domain_of\n",
     )
     _edit(project, R2, TAG, TAG + "\n    op.execute(f\"SELECT {domain_of('email')} FROM account\")")
 
@@ -675,10 +676,10 @@ CASES: list[Case] = [
         "a helper module in versions/",
         _make_helper_in_versions,
         _upgrade_head,
-        ("helpers.py is in migrations/versions/ but is not a revision",),
-        ("migrations/helpers.py", "from migrations.helpers import"),
+        ("mail_helpers.py is in migrations/versions/ but is not a revision",),
+        ("migrations/mail_helpers.py", "from migrations.mail_helpers import"),
         _fix_helper,
-        "helpers.py",
+        "mail_helpers.py",
     ),
     Case(
         "a package that is not installed",
@@ -898,6 +899,8 @@ def case_env(project: Path, monkeypatch: pytest.MonkeyPatch):
     try:
         yield project
     finally:
+        for module in [m for m in sys.modules if m == "migrations" or m.startswith("migrations.")]:
+            del sys.modules[module]  # a scratch project's modules must not serve the next one
         if _Holder.connection is not None:
             with contextlib.suppress(sa.exc.DBAPIError):  # ended by `workshop db unblock`
                 _Holder.connection.close()

@@ -285,14 +285,23 @@ def not_a_revision_file(error: BaseException) -> Explanation | None:
     if found is None:
         return None
     name = found.group(1)
+    target = Path(name)
+    try:  # never advise a move onto a file that is there (migrations/helpers.py is the kit's)
+        from workshop import paths
+
+        while (paths.root() / "migrations" / target).exists():
+            target = Path(f"my_{target.name}")
+    except Exception:  # noqa: BLE001 - the advice stands with the plain name
+        pass
+    name_there = target.name
     return Explanation(
         f"{VERSIONS}/{name}",
         None,
         f"{name} is in {VERSIONS}/ but is not a revision (it has no `revision = ...`). Alembic "
         "reads every .py file in that folder as a revision, so it stops here. Nothing was run.",
-        f"Move it out of versions/, e.g. to migrations/{name}, and import it in a revision with "
-        f"`from migrations.{Path(name).stem} import ...` (the project root is on the path). Then "
-        "run the command again.",
+        f"Move it out of versions/, e.g. to migrations/{name_there}, and import it in a revision "
+        f"with `from migrations.{Path(name_there).stem} import ...` (the project root is on the "
+        "path). Then run the command again.",
     )
 
 
