@@ -195,6 +195,18 @@ def running_cluster(bin_dir: Path) -> Iterator[Cluster]:
 # --- system users ----------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def machine_lock(name: str, timeout: float = 3600) -> Iterator[None]:
+    """One test run at a time on this machine for ``name``: system users (and the class's
+    cached installation) are the machine's, and two runs (two clones, two CI jobs at once) must
+    not make, use and remove the same ones under each other."""
+    from filelock import FileLock
+
+    lock = Path(tempfile.gettempdir()) / f"workshop-class-{name}-uid{os.geteuid()}.lock"
+    with FileLock(str(lock), timeout=timeout):
+        yield
+
+
 def require_root(what: str) -> None:
     """Skip, printing why, where the suite cannot make system users."""
     if not is_root():

@@ -20,7 +20,14 @@ import pytest
 
 from workshop.classroom import install, singleuser
 
-from .class_support import as_user, ensure_user, python_as, remove_user, require_root
+from .class_support import (
+    as_user,
+    ensure_user,
+    machine_lock,
+    python_as,
+    remove_user,
+    require_root,
+)
 from .conftest import REPO
 
 USER = "wkcopy1"
@@ -44,10 +51,11 @@ def kit() -> Iterator[Path]:
 @pytest.fixture
 def user() -> Iterator[pwd.struct_passwd]:
     require_root("A participant's copy")
-    try:
-        yield ensure_user(USER)
-    finally:
-        remove_user(USER)
+    with machine_lock("copy-users"):
+        try:
+            yield ensure_user(USER)
+        finally:
+            remove_user(USER)
 
 
 def test_the_copy_is_the_participants_own_private_clone_and_updates_from_the_kit(

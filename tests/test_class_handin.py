@@ -25,7 +25,14 @@ import pytest
 
 from workshop.classroom import handin
 
-from .class_support import as_user, ensure_user, python_as, remove_user, require_root
+from .class_support import (
+    as_user,
+    ensure_user,
+    machine_lock,
+    python_as,
+    remove_user,
+    require_root,
+)
 
 USERS = ("wkhand1", "wkhand.2")
 
@@ -33,12 +40,13 @@ USERS = ("wkhand1", "wkhand.2")
 @pytest.fixture(scope="module")
 def users() -> Iterator[list[pwd.struct_passwd]]:
     require_root("The drop folder test")
-    made = [ensure_user(name) for name in USERS]
-    try:
-        yield made
-    finally:
-        for name in USERS:
-            remove_user(name)
+    with machine_lock("handin-users"):
+        made = [ensure_user(name) for name in USERS]
+        try:
+            yield made
+        finally:
+            for name in USERS:
+                remove_user(name)
 
 
 @pytest.fixture

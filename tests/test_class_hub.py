@@ -40,6 +40,7 @@ from workshop.grading import states
 from .class_support import (
     debian_bin,
     ensure_user,
+    machine_lock,
     remove_user,
     require_root,
     running_cluster,
@@ -180,8 +181,14 @@ def server_pid(user: pwd.struct_passwd) -> int:
 
 
 @pytest.mark.slow
-def test_a_class_on_a_real_jupyterhub(tmp_path: Path) -> None:  # noqa: PLR0915 - one story
+def test_a_class_on_a_real_jupyterhub(tmp_path: Path) -> None:
     require_root("A real JupyterHub with LocalProcessSpawner")
+    # The users and the cached installation are the machine's: one run of this test at a time.
+    with machine_lock("hub"):
+        the_class_on_a_real_jupyterhub(tmp_path)
+
+
+def the_class_on_a_real_jupyterhub(tmp_path: Path) -> None:  # noqa: PLR0915 - one story
     clock = Clock()
     proxy = ensure_proxy()
     clock.lap("configurable-http-proxy (npm, cached)")
