@@ -45,9 +45,12 @@ def wheels() -> Path:
 
 
 def _stop_database(folder: Path) -> None:
+    """Stop the clone's own embedded server (and no other: this suite's WORKSHOP_ROOT would
+    name the repository's)."""
     workshop = folder / ".venv" / "bin" / "workshop"
     if workshop.exists():
-        subprocess.run([str(workshop), "db", "stop"], cwd=folder, capture_output=True)
+        env = participant_env(folder.parent, WORKSHOP_ROOT=str(folder))
+        subprocess.run([str(workshop), "db", "stop"], cwd=folder, env=env, capture_output=True)
 
 
 @pytest.mark.slow
