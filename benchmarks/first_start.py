@@ -60,7 +60,15 @@ def fresh_env(scratch: Path, **extra: str) -> dict[str, str]:
         UV_CACHE_DIR=str(cache / "uv"),
         **extra,
     )
-    for name in ("VIRTUAL_ENV", "WORKSHOP_DATABASE_URL", "WORKSHOP_ROOT", "PYTHONPATH"):
+    # PYTHONDONTWRITEBYTECODE: set on the project's machines, not on a participant's laptop; with
+    # it, Python never writes the bytecode it compiles (see `bytecode` in ./kit).
+    for name in (
+        "VIRTUAL_ENV",
+        "WORKSHOP_DATABASE_URL",
+        "WORKSHOP_ROOT",
+        "PYTHONPATH",
+        "PYTHONDONTWRITEBYTECODE",
+    ):
         env.pop(name, None)
     return env
 

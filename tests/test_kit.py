@@ -167,3 +167,12 @@ def test_what_is_installed_is_read_from_the_stamp(tmp_path: Path, monkeypatch) -
     assert kit.installed_set() == "kit"
     kit.STAMP.write_text(f"{'0' * 64} (3, 11)\ndev\n")  # another pyproject.toml
     assert kit.installed_set() is None
+
+
+def test_bytecode_is_compiled_at_install_only_where_python_will_not_write_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    assert kit.bytecode("uv") == [] and kit.bytecode("pip") == ["--no-compile"]
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    assert kit.bytecode("uv") == ["--compile-bytecode"] and kit.bytecode("pip") == []
