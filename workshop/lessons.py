@@ -35,9 +35,10 @@ class Lesson:
     """One notebook of the course.
 
     ``start_files`` are reference revision files, as ``"<folder>/<file>"`` under
-    ``solutions/migrations/``, that the lesson starts with; ``start_revision`` is what the
-    database is upgraded to after they are in place (``None``: an empty database).
-    ``start_app`` are application files, as ``"<folder>/<path>"`` under ``solutions/app/``,
+    ``solutions/migrations/`` (or ``lesson-starts/migrations/``: :func:`starts_dir`), that the
+    lesson starts with; ``start_revision`` is what the database is upgraded to after they are in
+    place (``None``: an empty database). ``start_app`` are application files, as
+    ``"<folder>/<path>"`` under ``solutions/app/``,
     put at ``<path>`` in the project (for example the models that autogenerate reads).
     ``database`` is ``"sqlite"`` for a lesson that runs on SQLite by design, whatever the
     participant's setting. ``also_on_sqlite`` marks a lesson on general Alembic that the tests
@@ -83,12 +84,13 @@ _REGISTRY: dict[Path, tuple[Lesson, ...]] = {}
 
 
 def all_lessons() -> tuple[Lesson, ...]:
-    """Every lesson, in order, read from the solved notebooks in ``solutions/``.
+    """Every lesson, in order, read from the solved notebooks in ``solutions/``
+    (:func:`starts_dir`).
 
     Each lesson declares its id, title, time and starting point in its own notebook's metadata,
     so the course has one source of truth and adding a lesson touches no other file.
     """
-    folder = solutions_dir()
+    folder = starts_dir()
     if folder not in _REGISTRY:
         found = (_read_lesson(path) for path in sorted(folder.glob("*.ipynb")))
         _REGISTRY[folder] = tuple(sorted((item for item in found if item), key=lambda i: i.id))
@@ -109,8 +111,21 @@ def lesson(lesson_id: str) -> Lesson:
     raise WorkshopError(f"There is no lesson {lesson_id!r}.", fix=f"Pick one of: {known}.")
 
 
-def solutions_dir() -> Path:
-    return paths.root() / "solutions"
+#: Where a graded class's copy of the kit keeps what lessons start from, instead of the answer
+#: key's ``solutions/`` (see :mod:`workshop.classroom.install`): each lesson's notebook with its
+#: metadata and no cells, and the revision and application files lessons start with, laid out
+#: as in ``solutions/``.
+LESSON_STARTS = "lesson-starts"
+
+
+def starts_dir() -> Path:
+    """Where lessons are described and start from: ``solutions/``, or ``lesson-starts/`` in a
+    copy that has no ``solutions/`` (a graded class's)."""
+    root = paths.root()
+    key = root / "solutions"
+    if key.is_dir() or not (root / LESSON_STARTS).is_dir():
+        return key
+    return root / LESSON_STARTS
 
 
 # --- migration files -----------------------------------------------------------------------
@@ -120,11 +135,12 @@ def _wanted_files(item: Lesson) -> dict[str, Path]:
     """File name in versions/ -> reference file it must equal."""
     wanted: dict[str, Path] = {}
     for entry in item.start_files:
-        source = solutions_dir() / "migrations" / entry
+        source = starts_dir() / "migrations" / entry
         if not source.is_file():
+            folder = starts_dir().name
             raise WorkshopError(
-                f"The starting file {entry} of lesson {item.id} is missing from solutions/.",
-                fix="Restore it with `git checkout -- solutions/`.",
+                f"The starting file {entry} of lesson {item.id} is missing from {folder}/.",
+                fix=f"Restore it with `git checkout -- {folder}/`.",
             )
         wanted[source.name] = source
     return wanted
@@ -191,11 +207,12 @@ def sync_app_files(item: Lesson, backup_folder: Path) -> bool:
     """
     saved = False
     for entry in item.start_app:
-        source = solutions_dir() / "app" / entry
+        source = starts_dir() / "app" / entry
         if not source.is_file():
+            folder = starts_dir().name
             raise WorkshopError(
-                f"The starting file {entry} of lesson {item.id} is missing from solutions/app/.",
-                fix="Restore it with `git checkout -- solutions/`.",
+                f"The starting file {entry} of lesson {item.id} is missing from {folder}/app/.",
+                fix=f"Restore it with `git checkout -- {folder}/`.",
             )
         relative = Path(*Path(entry).parts[1:])
         target = paths.root() / relative

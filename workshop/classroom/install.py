@@ -7,11 +7,12 @@ another user fails with git's "dubious ownership". So ``workshop class install D
 from the instructor's checkout) makes a separate installation:
 
 * **The files** git tracks in the checkout, as they are in the working tree. When the class is
-  graded, only what participants need, and of ``solutions/`` only what lessons start from
-  (:func:`lesson_starts`): each solved notebook's metadata (which lessons read: id, title,
-  starting files) without a single cell, and the reference revision and application files
-  that some lesson starts from. No solved cell, no stored output, no reference migration that
-  no lesson starts from, no ``tests/`` (they hold answers), no ``benchmarks/``.
+  graded, only what participants need, and no ``solutions/`` folder at all: what lessons start
+  from is in ``lesson-starts/`` instead (:func:`lesson_starts`; :func:`workshop.lessons.starts_dir`
+  reads it there): each solved notebook's metadata (which lessons read: id, title, starting
+  files) without a single cell, and the reference revision and application files that some
+  lesson starts from. No solved cell, no stored output, no reference migration that no lesson
+  starts from, no ``tests/`` (they hold answers), no ``benchmarks/``.
 * **A git repository** of them, one commit per install: each participant's copy is a clone
   (:mod:`workshop.classroom.singleuser`), so that ``workshop update`` brings them a later
   install. Its history holds earlier installs only, never the instructor's history.
@@ -42,7 +43,7 @@ from workshop.errors import WorkshopError
 
 KIT_ENV = "WORKSHOP_CLASS_KIT"
 JUPYTERHUB = "jupyterhub>=5,<7"
-#: What a graded class's participants get of the kit (``solutions/`` is made separately).
+#: What a graded class's participants get of the kit (and ``lesson-starts/``, made apart).
 PARTICIPANT_PATHS = (
     ".gitignore", "README.md", "alembic.ini", "environment.yml", "kit", "main.py",
     "pyproject.toml", "docs", "migration_tests", "migrations", "notebooks", "products", "todo",
@@ -52,9 +53,10 @@ VENV_STAMP = ".workshop-class-venv"
 STARTS_README = """\
 # Lesson starting points
 
-This copy of the kit holds only what the lessons start from: each lesson's description (its
-notebook's metadata, without cells) and the revision and application files a lesson begins
-with. The answer key stays with your instructor, because this class is graded.
+What each lesson starts from, read by its first cell and by `workshop reset`: each lesson's
+description (its notebook's metadata, without cells), and the revision and application files a
+lesson begins with. They are not the answers: this class is graded, so the answer key (the
+solved lessons, `solutions/` in the kit) stays with your instructor.
 """
 
 
@@ -91,11 +93,13 @@ def tracked_files(root: Path) -> list[str]:
 
 
 def lesson_starts(root: Path) -> dict[str, bytes]:
-    """What lessons start from, as ``solutions/...`` path -> content (see the module's doc)."""
+    """What lessons start from, as ``lesson-starts/...`` path -> content (see the module's doc),
+    read from the answer key in ``root/solutions/``."""
     from workshop import lessons
 
     solutions = root / "solutions"
-    files: dict[str, bytes] = {"solutions/README.md": STARTS_README.encode()}
+    starts = lessons.LESSON_STARTS
+    files: dict[str, bytes] = {f"{starts}/README.md": STARTS_README.encode()}
     saved = os.environ.get("WORKSHOP_ROOT")
     os.environ["WORKSHOP_ROOT"] = str(root)
     try:
@@ -113,11 +117,11 @@ def lesson_starts(root: Path) -> dict[str, bytes]:
             "nbformat": notebook.get("nbformat", 4),
             "nbformat_minor": notebook.get("nbformat_minor", 5),
         }
-        files[f"solutions/{item.notebook}"] = (json.dumps(bare, indent=1) + "\n").encode()
+        files[f"{starts}/{item.notebook}"] = (json.dumps(bare, indent=1) + "\n").encode()
         for entry in item.start_files:
-            files[f"solutions/migrations/{entry}"] = (solutions / "migrations" / entry).read_bytes()
+            files[f"{starts}/migrations/{entry}"] = (solutions / "migrations" / entry).read_bytes()
         for entry in item.start_app:
-            files[f"solutions/app/{entry}"] = (solutions / "app" / entry).read_bytes()
+            files[f"{starts}/app/{entry}"] = (solutions / "app" / entry).read_bytes()
     return files
 
 
