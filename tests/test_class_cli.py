@@ -64,7 +64,8 @@ def test_install_handin_folder_collect_and_hub_config(tmp_path: Path) -> None:
     installed = workshop("install", str(tmp_path / "kit"), "--no-venv")
     assert installed.returncode == 0, installed.stderr
     assert installed.stdout.startswith(f"Installed the kit in {tmp_path / 'kit'}: ")
-    assert (tmp_path / "kit" / "solutions" / "README.md").is_file()
+    assert (tmp_path / "kit" / "lesson-starts" / "README.md").is_file()
+    assert not (tmp_path / "kit" / "solutions").exists()
     made = workshop("handin-folder", str(tmp_path / "drop"))
     assert made.returncode == 0 and (tmp_path / "drop").stat().st_mode & 0o7777 == 0o1733
     collected = workshop("collect", str(tmp_path / "drop"), "--out", str(tmp_path / "out"))

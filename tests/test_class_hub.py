@@ -234,18 +234,20 @@ def the_class_on_a_real_jupyterhub(tmp_path: Path) -> None:  # noqa: PLR0915 - o
         with pytest.raises(AssertionError, match="could not log in"):
             intruder.login()
 
-        # Each has a private copy of the lessons, without the answer key.
+        # Each has a private copy of the lessons, without the answer key: no solutions/ at
+        # all, and of the lessons only their descriptions and starting files (lesson-starts/).
         for name, user in users.items():
             home, copy = Path(user.pw_dir), Path(user.pw_dir) / "workshop"
             for folder in (home, copy):
                 assert folder.stat().st_uid == user.pw_uid, folder
                 assert stat.S_IMODE(folder.stat().st_mode) == 0o700, (folder, name)
-            for notebook in (copy / "solutions").glob("*.ipynb"):
+            assert not (copy / "solutions").exists(), name
+            starts = sorted((copy / "lesson-starts").glob("*.ipynb"))
+            assert starts, name
+            for notebook in starts:
                 assert json.loads(notebook.read_text())["cells"] == [], notebook
             assert not (copy / "tests").exists()
-        assert not any(
-            json.loads(p.read_text())["cells"] for p in (kit / "solutions").glob("*.ipynb")
-        )
+        assert not (kit / "solutions").exists()
 
         # --- 2. lesson 02, three kernels at once ------------------------------------------
         solved = json.loads((REPO / "solutions" / "02-op-create-table.ipynb").read_text())

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from workshop.classroom import install
-from workshop.lessons import all_lessons
+from workshop.lessons import Lesson, all_lessons
 
-from .conftest import REPO
+from .conftest import BIN, REPO
 
 
 @pytest.fixture
@@ -76,23 +76,28 @@ def test_a_graded_install_holds_no_answer_key_and_no_history_of_one(
     files = {p.relative_to(destination).as_posix() for p in destination.rglob("*") if p.is_file()}
     files = {f for f in files if not f.startswith(".git/")}
     assert not any(f.startswith(("tests/", "benchmarks/", ".ci/")) for f in files)
+    # No folder called solutions/ at all: what lessons start from is in lesson-starts/.
+    assert not (destination / "solutions").exists()
+    assert not any("solutions/" in f for f in files)
     for notebook in sorted((source / "solutions").glob("*.ipynb")):
-        shipped = json.loads((destination / "solutions" / notebook.name).read_text())
+        shipped = json.loads((destination / "lesson-starts" / notebook.name).read_text())
         assert shipped["cells"] == [], notebook.name
         key = json.loads(notebook.read_text())
         assert shipped["metadata"] == key["metadata"]
     start_files, start_app = starts_of(source)
-    assert {
-        f.removeprefix("solutions/migrations/") for f in files if "solutions/migrations/" in f
-    } == start_files
-    assert {f.removeprefix("solutions/app/") for f in files if "solutions/app/" in f} == start_app
+
+    def under(folder: str) -> set[str]:
+        return {f.removeprefix(folder) for f in files if f.startswith(folder)}
+
+    assert under("lesson-starts/migrations/") == start_files
+    assert under("lesson-starts/app/") == start_app
     # No answer is anywhere else: no solution region of the key, in any file. (The starting
     # files above hold earlier lessons' answers by the course's design: lesson 04 starts from
     # lesson 03's revisions, as `workshop reset 04` shows anyone.)
     answers = solution_regions(source)
     assert len(answers) > 10
     for relative in files:
-        if relative.startswith(("solutions/migrations/", "solutions/app/")):
+        if relative.startswith(("lesson-starts/migrations/", "lesson-starts/app/")):
             continue
         text = (destination / relative).read_text(errors="replace")
         found = [a for a in answers if a in text]
@@ -104,8 +109,8 @@ def test_a_graded_install_holds_no_answer_key_and_no_history_of_one(
         line.partition(" ")[2]
         for line in git(destination, "rev-list", "--all", "--objects").splitlines()
     }
-    assert "solutions/02-op-create-table.ipynb" in paths
-    assert not any(path.startswith(("tests/", "benchmarks/")) for path in paths)
+    assert "lesson-starts/02-op-create-table.ipynb" in paths
+    assert not any(path.startswith(("tests/", "benchmarks/", "solutions")) for path in paths)
     # Every participant notebook is there, as in the checkout; everything readable by all.
     for notebook in (source / "notebooks").glob("*.ipynb"):
         assert (destination / "notebooks" / notebook.name).read_bytes() == notebook.read_bytes()
@@ -114,25 +119,67 @@ def test_a_graded_install_holds_no_answer_key_and_no_history_of_one(
         assert not path.stat().st_mode & 0o022, path
 
 
-def test_lessons_start_in_a_copy_of_a_graded_install(
+def test_lessons_start_reset_and_keep_work_in_a_copy_of_a_graded_install(
     source: Path, tmp_path: Path, scratch_url: str
 ) -> None:
+    """A graded class's copy has no ``solutions/``: lessons start from ``lesson-starts/``. A
+    lesson's first cell, the same cell in a new kernel over the participant's work (kept, not
+    reset), and ``workshop reset`` to a later lesson of the products track (catching up with the
+    class: revision files, application files, orchestrator-core's schema), all in such a copy."""
     destination = tmp_path / "kit"
     install.install(destination, source=source, graded=True, make_venv=False)
     copy = tmp_path / "copy"
     subprocess.run(["git", "clone", "--quiet", str(destination), str(copy)], check=True)
-    code = (
-        "import workshop as wk\nfrom workshop.lessons import all_lessons\n"
-        "print(len(all_lessons()))\nwk.start_lesson('04')\n"
-    )
+    assert not (copy / "solutions").exists() and (copy / "lesson-starts").is_dir()
     env = dict(os.environ, WORKSHOP_ROOT=str(copy), WORKSHOP_DATABASE_URL=scratch_url)
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=copy, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == str(len(list((source / "solutions").glob("*.ipynb"))))
-    versions = sorted(p.name for p in (copy / "migrations" / "versions").glob("*.py"))
-    assert versions == sorted(Path(f).name for f in starts_of(source)[0] if f.startswith("03/"))
+
+    def run(*argv: str) -> str:
+        done = subprocess.run(argv, env=env, cwd=copy, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def versions() -> list[str]:
+        return sorted(p.name for p in (copy / "migrations" / "versions").glob("*.py"))
+
+    def starting(lesson_id: str) -> list[str]:
+        return sorted(Path(f).name for f in lesson(source, lesson_id).start_files)
+
+    first = run(
+        sys.executable, "-c",
+        "import workshop as wk\nfrom workshop import lessons\n"
+        "print(len(lessons.all_lessons()), lessons.starts_dir().name)\nwk.start_lesson('04')\n",
+    )  # fmt: skip
+    count = len(list((source / "solutions").glob("*.ipynb")))
+    assert first.splitlines()[0] == f"{count} lesson-starts"
+    assert versions() == starting("04") and starting("04")
+    # The participant's work, then the first cell in a new kernel: the work is kept.
+    run(
+        sys.executable, "-c",
+        "from workshop import db\nwith db.engine().begin() as conn:\n"
+        "    conn.exec_driver_sql('CREATE TABLE mine (x int)')\n",
+    )  # fmt: skip
+    again = run(
+        sys.executable, "-c",
+        "import workshop as wk\nfrom workshop.lessons import WorkKept\n"
+        "try:\n    wk.start_lesson('04')\nexcept WorkKept as kept:\n    print('KEPT', kept)\n",
+    )  # fmt: skip
+    assert again.startswith("KEPT") and "mine" in again, again
+    # Catching up with the class: a later lesson, from a terminal; what was there is saved.
+    caught_up = run(str(BIN / "workshop"), "reset", "12")
+    assert "Lesson 12" in caught_up and "was saved in .workshop/backups/" in caught_up, caught_up
+    assert versions() == starting("12") and starting("12")
+    for entry in lesson(source, "12").start_app:
+        relative = Path(*Path(entry).parts[1:])
+        assert (copy / relative).read_bytes() == (source / "solutions" / "app" / entry).read_bytes()
+    assert not (copy / "solutions").exists()
+
+
+def lesson(root: Path, lesson_id: str) -> Lesson:
+    os.environ["WORKSHOP_ROOT"] = str(root)
+    try:
+        return next(item for item in all_lessons() if item.id == lesson_id)
+    finally:
+        os.environ["WORKSHOP_ROOT"] = str(REPO)
 
 
 def test_a_second_install_commits_what_changed_and_removes_what_went(
