@@ -6,6 +6,7 @@ what a participant sees of the installers' output; and ``workshop lab``'s second
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -176,3 +177,196 @@ def test_bytecode_is_compiled_at_install_only_where_python_will_not_write_it(
     assert kit.bytecode("uv") == [] and kit.bytecode("pip") == ["--no-compile"]
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     assert kit.bytecode("uv") == ["--compile-bytecode"] and kit.bytecode("pip") == []
+
+
+# --- Windows: what can be checked here of each path the kit takes there ----------------------
+
+
+def test_advice_is_typed_as_the_participants_shell_wants_it() -> None:
+    """cmd and PowerShell run no file by its ``#!`` line: advice there says ``python kit``."""
+    hints = {
+        windows: [
+            kit.no_network_hint(windows),
+            kit.failure_hint(BUILD_FAILED, None, windows=windows),
+            kit.failure_hint(PIP_MISSING, Path("wheels"), windows=windows),
+            kit.database_hint(windows),
+            kit.lab_hint(windows),
+        ]
+        for windows in (True, False)
+    }
+    assert all("python kit " in hint and "./kit" not in hint for hint in hints[True]), hints
+    assert all("./kit " in hint and "python kit" not in hint for hint in hints[False]), hints
+    assert "set KIT_INSTALLER=pip (PowerShell: $env:KIT_INSTALLER='pip')" in hints[True][1]
+    assert "KIT_INSTALLER=pip ./kit install" in hints[False][1]
+    assert "docs/offline-workshop.md" in kit.NO_NETWORK_HINT
+
+
+@pytest.mark.parametrize(
+    ("system", "machine", "name"),
+    [
+        ("linux", "x86_64", "linux-x86_64"),
+        ("linux", "aarch64", "linux-aarch64"),
+        ("darwin", "x86_64", "macos-x86_64"),
+        ("darwin", "arm64", "macos-arm64"),  # Apple silicon
+        ("win32", "AMD64", "windows-x86_64"),  # what platform.machine() says on 64-bit Windows
+    ],
+)
+def test_each_platform_participants_use_is_named_as_the_wheelhouse_names_it(
+    system: str, machine: str, name: str
+) -> None:
+    """A wheelhouse that lacks a package names this machine's platform, for `./kit wheelhouse
+    --platform`: the kit and the wheelhouse name it alike, and it is one the wheelhouse knows."""
+    from workshop import wheelhouse
+
+    assert kit.this_platform(system, machine) == wheelhouse.this_platform(system, machine) == name
+    assert name in wheelhouse.PLATFORMS
+    assert kit.this_platform() == wheelhouse.this_platform()
+
+
+def test_pip_is_found_in_either_layout_of_a_virtual_environment(tmp_path: Path) -> None:
+    windows, posix = tmp_path / "windows", tmp_path / "posix"
+    (windows / "Lib" / "site-packages" / "pip").mkdir(parents=True)
+    (posix / "lib" / "python3.12" / "site-packages" / "pip").mkdir(parents=True)
+    assert kit.venv_has_pip(windows, windows=True) and kit.venv_has_pip(posix, windows=False)
+    assert not kit.venv_has_pip(windows, windows=False)
+    assert not kit.venv_has_pip(posix, windows=True)
+
+
+def test_the_uv_a_wheelhouse_uses_is_the_one_beside_its_python() -> None:
+    from workshop import wheelhouse
+
+    scripts = Path("project") / ".venv" / "Scripts"
+    assert wheelhouse.uv_beside(scripts / "python.exe", windows=True) == scripts / "uv.exe"
+    assert wheelhouse.uv_beside(Path("bin/python"), windows=False) == Path("bin/uv")
+    assert wheelhouse.uv_beside(scripts / "python.exe", windows=True) == kit.venv_script(
+        Path("project") / ".venv", "uv", windows=True
+    )
+
+
+def test_how_the_lab_is_started_on_each_system() -> None:
+    """POSIX: a process group of its own (Ctrl+C reaches it through the kit); Linux: also
+    SIGTERM when the kit dies; Windows: neither exists, the console reaches every process."""
+    assert kit.lab_options("win32") == {}
+    assert kit.lab_options("darwin") == {"process_group": 0}
+    assert kit.lab_options("linux") == {"process_group": 0, "preexec_fn": kit._die_with_parent}
+
+
+def test_the_kit_never_asks_windows_whether_a_process_lives() -> None:
+    """``os.kill(pid, 0)`` would end the process there (the embedded server, say)."""
+    assert kit._alive(os.getpid(), windows=False)
+    with pytest.raises(RuntimeError):
+        kit._alive(os.getpid(), windows=True)
+
+
+# --- ./kit start's steps, with a stand-in `workshop` -------------------------------------------
+
+FAKE_WORKSHOP = """\
+import os, sys, time
+from pathlib import Path
+
+mode = os.environ["FAKE_MODE"]
+if sys.argv[1:3] == ["db", "start"]:  # the kit runs this on Windows only
+    if mode == "windows-db-fails":
+        print("workshop: initdb failed: could not create the data folder")
+        sys.exit(2)
+    print("Database: the embedded PostgreSQL in .workshop/pgdata (running)")
+    sys.exit(0)
+assert sys.argv[1] == "lab", sys.argv
+if mode in ("db-fails", "windows-db-fails"):
+    print("workshop: initdb failed: could not create the data folder", file=sys.stderr)
+    sys.exit(2)
+if mode == "lab-fails":
+    data = Path(os.environ["WORKSHOP_ROOT"]) / ".workshop" / "pgdata"
+    data.mkdir(parents=True)
+    lines = [os.getpid(), data, 0, 5432, data, "", 0, "ready"]  # as PostgreSQL writes it
+    (data / "postmaster.pid").write_text("".join(f"{line}\\n" for line in lines))
+    time.sleep(1)
+    print("ERROR | the port 8888 is already in use", file=sys.stderr)
+    sys.exit(1)
+time.sleep(1.5)
+"""
+
+
+@pytest.fixture
+def fake_venv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A .venv/ whose ``workshop`` stands in for the real one, as FAKE_MODE says; the lab's
+    folder (WORKSHOP_ROOT) a new one, so that no running server of this machine's is seen."""
+    venv = tmp_path / ".venv"
+    script = kit.venv_script(venv, "workshop")
+    script.parent.mkdir(parents=True)
+    script.write_text(f"#!{sys.executable}\n{FAKE_WORKSHOP}")
+    script.chmod(0o755)
+    monkeypatch.setattr(kit, "VENV", venv)
+    monkeypatch.delenv("WORKSHOP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("WORKSHOP_ROOT", str(tmp_path / "project"))
+    (tmp_path / "project").mkdir()
+    return venv
+
+
+def test_a_database_that_does_not_start_is_named_with_what_to_try(
+    fake_venv: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("FAKE_MODE", "db-fails")
+    assert kit.start([], time.perf_counter()) == 2
+    err = capsys.readouterr().err
+    assert "kit:   failed: the database did not start (the message above says why) (" in err
+    assert f"kit:   {kit.database_hint()}" in err
+    assert "JupyterLab did not start" not in err
+
+
+def test_a_lab_that_does_not_start_is_named_with_what_to_try(
+    fake_venv: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("FAKE_MODE", "lab-fails")
+    assert kit.start([], time.perf_counter()) == 1
+    said = capsys.readouterr()
+    assert re.search(r"^kit:   the embedded PostgreSQL is ready \(\d+\.\d s\)$", said.out, re.M)
+    assert "kit:   failed: JupyterLab did not start (the message above says why) (" in said.err
+    assert "--port=8890" in said.err
+
+
+@pytest.mark.parametrize("mode", ["windows-ok", "windows-db-fails"])
+def test_on_windows_the_database_is_started_beside_the_lab_and_reported(
+    mode: str, fake_venv: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Windows' path through ``start``: ``workshop db start`` beside the lab, its answer
+    reported; the embedded server's pid is never checked (:func:`kit._alive`)."""
+    monkeypatch.setenv("FAKE_MODE", mode)
+    monkeypatch.setattr(kit, "WINDOWS", True)
+    on_windows = kit.lab_options("win32")
+    monkeypatch.setattr(kit, "lab_options", lambda: on_windows)
+    watched = []
+    monkeypatch.setattr(kit, "_watch_database", lambda *args: watched.append(args))
+    status = kit.start([], time.perf_counter())
+    said = capsys.readouterr()
+    assert not watched
+    if mode == "windows-ok":
+        assert status == 0
+        assert re.search(r"^kit:   the embedded PostgreSQL in \S+ is ready \(\d+\.\d s\)$",
+                         said.out, re.M), said.out  # fmt: skip
+    else:
+        assert status == 2
+        assert "initdb failed" in said.err
+        assert said.err.count("kit:   failed: ") == 1, said.err  # the database's, not the lab's
+        assert "the database did not start" in said.err
+
+
+def test_a_virtual_environment_that_cannot_be_made_says_what_to_try(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import venv
+
+    def refuse(_builder: object, folder: str) -> None:
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    monkeypatch.setattr(kit, "VENV", tmp_path / ".venv")
+    monkeypatch.setattr(kit, "PYTHON", tmp_path / ".venv" / "bin" / "python")
+    monkeypatch.setattr(venv.EnvBuilder, "create", refuse)
+    with pytest.raises(SystemExit) as stopped:
+        kit.ensure_installed()
+    said = capsys.readouterr()
+    assert stopped.value.code == 2
+    assert "kit: creating the virtual environment .venv/ ..." in said.out
+    assert "kit:   failed: [Errno 13] Permission denied" in said.err
+    assert "then delete .venv/ and run ./kit again" in said.err
+    assert "Traceback" not in said.err

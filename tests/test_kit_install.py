@@ -180,6 +180,7 @@ def test_a_wheelhouse_without_a_needed_wheel_is_named_as_the_cause(tmp_path: Pat
     )  # fmt: skip
     said = done.stdout + done.stderr
     assert done.returncode == 2, said
+    assert re.search(r"^kit:   failed: no uv \(\d+\.\d s\)$", said, re.MULTILINE), said
     assert "Installing with pip, because pip could not bootstrap uv" in said, said
     assert f"The wheelhouse {empty} lacks pip for this machine" in said, said
     assert load_kit().this_platform() in said, said

@@ -76,17 +76,23 @@ PLATFORMS = {
 }
 
 
-def this_platform() -> str:
-    """This machine's platform, named as :data:`PLATFORMS` names them (as ``kit`` does)."""
-    machine = platform.machine().lower()
-    machine = {"amd64": "x86_64"}.get(machine, machine)
-    if sys.platform.startswith("linux"):
+def this_platform(system: str = sys.platform, machine: str | None = None) -> str:
+    """This machine's platform (or ``system``'s, as ``sys.platform`` names it, on ``machine``,
+    as ``platform.machine()`` does), named as :data:`PLATFORMS` names them (as ``kit`` does)."""
+    machine = (platform.machine() if machine is None else machine).lower()
+    machine = {"amd64": "x86_64", "x64": "x86_64"}.get(machine, machine)
+    if system.startswith("linux"):
         return f"linux-{'aarch64' if machine == 'arm64' else machine}"
-    if sys.platform == "darwin":
+    if system == "darwin":
         return f"macos-{'arm64' if machine == 'aarch64' else machine}"
-    if os.name == "nt":
+    if system == "win32":
         return f"windows-{machine}"
-    return f"{sys.platform}-{machine}"
+    return f"{system}-{machine}"
+
+
+def kit_command(windows: bool = os.name == "nt") -> str:
+    """``./kit``, or ``python kit`` on Windows, where no shell runs a file by its ``#!`` line."""
+    return "python kit" if windows else "./kit"
 
 
 def this_python() -> str:
@@ -135,9 +141,15 @@ def requirements(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
     ]
 
 
+def uv_beside(python: Path, windows: bool = os.name == "nt") -> Path:
+    """The uv that pip installs beside ``python``: in the same scripts folder, ``.exe`` on
+    Windows (``.venv\\Scripts\\uv.exe``)."""
+    return python.parent / ("uv.exe" if windows else "uv")
+
+
 def find_uv() -> str:
     """uv beside this Python (``./kit`` bootstraps it there), on PATH, or installed now with pip."""
-    own = Path(sys.executable).parent / ("uv.exe" if os.name == "nt" else "uv")
+    own = uv_beside(Path(sys.executable))
     if own.exists():
         return str(own)
     found = shutil.which("uv")
@@ -398,7 +410,7 @@ def build(
           "Python version, uv resolves the kit's requirements from this folder alone")  # fmt: skip
     on_disk = sum(path.stat().st_size for path in folder.iterdir() if path.is_file())
     print(f"wheelhouse: {folder} holds {megabytes(on_disk)}. Install from it, with no network: "
-          f"./kit start --wheelhouse {folder}")  # fmt: skip
+          f"{kit_command()} start --wheelhouse {folder}")  # fmt: skip
     return done
 
 
