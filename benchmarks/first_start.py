@@ -1,13 +1,18 @@
 """The first five minutes: a fresh clone to a lab answering, a second start, uv against pip.
 
-    python3 benchmarks/first_start.py [--source REPO] [--skip-install]
+    python3 benchmarks/first_start.py [--source REPO] [--python PYTHON] [--skip-install]
+                                      [--machine-pip-config]
 
 Runs the README's `./kit start` as a participant would, on a fresh `git clone` of ``--source``
-(this repository by default: its committed HEAD), with empty package caches of its own (pip's
-and uv's, in a temporary folder), and times it until JupyterLab answers ``GET /lab`` on
-localhost. Then it stops the kit with SIGTERM, as a process manager would, and says whether the
-port was freed. Then a second `./kit start` in the same clone (installed, database data there).
-Last, the install step alone, `./kit install` in two more fresh clones with empty caches, one
+(this repository by default: its committed HEAD), with ``--python`` (by default the Python this
+one was made from, not a virtual environment's), with empty package caches of its own (pip's
+and uv's, in a temporary folder) and no pip or uv configuration of this machine's (its local
+wheel folders and file indexes, which a participant's laptop does not have, and which pip reads
+and uv does not), and times it from `./kit start` until JupyterLab answers ``GET /lab`` on
+localhost (``--machine-pip-config`` keeps this machine's pip configuration). Then it stops the
+kit with SIGTERM, as a process manager would, and says whether the port was freed. Then a
+second `./kit start` in the same clone (installed, database data there). Last, the install step
+alone, `./kit install` in two more fresh clones with empty caches, one
 with ``KIT_INSTALLER=uv`` and one with ``KIT_INSTALLER=pip``, in one run so that both see the
 same machine and index. Goals (issue 16): fresh clone <= 12 s, second start <= 3 s.
 
@@ -50,11 +55,24 @@ def port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def fresh_env(scratch: Path, **extra: str) -> dict[str, str]:
-    """The caller's environment with empty package caches of its own: no cached wheel helps."""
+def participant_python() -> Path:
+    """The Python this one was made from (a virtual environment's base), as on PATH of a
+    participant's machine: the one that runs ``./kit``."""
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    base = Path(sys.base_prefix) / ("python.exe" if os.name == "nt" else f"bin/{version}")
+    return base if base.exists() else Path(sys.executable)
+
+
+def fresh_env(scratch: Path, machine_pip_config: bool = False, **extra: str) -> dict[str, str]:
+    """The caller's environment with empty package caches of its own: no cached wheel helps.
+    Unless ``machine_pip_config``, no pip or uv setting of this machine's either."""
     cache = scratch / "cache"
+    env = dict(os.environ)
+    if not machine_pip_config:
+        env = {k: v for k, v in env.items() if not k.startswith(("PIP_", "UV_"))}
+        env.update(PIP_CONFIG_FILE=os.devnull, UV_NO_CONFIG="1")
     env = dict(
-        os.environ,
+        env,
         XDG_CACHE_HOME=str(cache),
         PIP_CACHE_DIR=str(cache / "pip"),
         UV_CACHE_DIR=str(cache / "uv"),
@@ -71,6 +89,11 @@ def fresh_env(scratch: Path, **extra: str) -> dict[str, str]:
     ):
         env.pop(name, None)
     return env
+
+
+def _load() -> str:
+    """The load averages (1, 5, 15 minutes): others share the machine."""
+    return ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
 
 
 def clone(source: Path, target: Path) -> Path:
@@ -92,7 +115,7 @@ class Start:
         self.stop_seconds = 0.0
 
 
-def kit_start(folder: Path, env: dict[str, str], timeout: float = 600) -> Start:
+def kit_start(folder: Path, env: dict[str, str], python: Path, timeout: float = 600) -> Start:
     """``./kit start`` until ``GET /lab`` answers 200; then SIGTERM, as a process manager does.
 
     The kit runs in a session of its own, so that whatever it leaves behind can be found and
@@ -100,7 +123,7 @@ def kit_start(folder: Path, env: dict[str, str], timeout: float = 600) -> Start:
     """
     port = free_port()
     argv = [
-        sys.executable,
+        str(python),
         str(folder / "kit"),
         "start",
         "--no-browser",
@@ -179,10 +202,10 @@ def stop_database(folder: Path, env: dict[str, str]) -> None:
         subprocess.run([str(workshop), "db", "stop"], cwd=folder, env=env, capture_output=True)
 
 
-def kit_install(folder: Path, env: dict[str, str]) -> tuple[float, str]:
+def kit_install(folder: Path, env: dict[str, str], python: Path) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, str(folder / "kit"), "install"],
+        [str(python), str(folder / "kit"), "install"],
         cwd=folder,
         env=env,
         capture_output=True,
@@ -197,16 +220,28 @@ def kit_install(folder: Path, env: dict[str, str]) -> tuple[float, str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=REPO, help="the repository to clone")
+    parser.add_argument("--python", type=Path, default=participant_python(),
+                        help="the Python that runs ./kit (default: %(default)s)")  # fmt: skip
     parser.add_argument("--skip-install", action="store_true", help="no uv-against-pip run")
+    parser.add_argument(
+        "--machine-pip-config",
+        action="store_true",
+        help="keep this machine's pip and uv settings (mirrors, wheel folders)",
+    )
     args = parser.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="kit_bench_"))
-    load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())  # others share the machine
+    head = subprocess.run(["git", "-C", str(args.source), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {args.source} at {head}; ./kit run by "
+          f"{args.python}; pip configuration: "
+          f"{'this machine' if args.machine_pip_config else 'none (as on a laptop)'}")  # fmt: skip
+    load = _load()
     try:
         folder = clone(args.source, scratch / "first")
-        env = fresh_env(scratch / "first-env")
+        env = fresh_env(scratch / "first-env", args.machine_pip_config)
         try:
-            first = kit_start(folder, env)
-            second = kit_start(folder, env)
+            first = kit_start(folder, env, args.python)
+            second = kit_start(folder, env, args.python)
         finally:
             stop_database(folder, env)
         print(f"load average before: {load} on {os.cpu_count()} cores")
@@ -226,17 +261,21 @@ def main(argv: list[str] | None = None) -> None:
         if args.skip_install:
             return
         figures = {}
+        print(f"\nload average before the install step: {_load()}")
         for installer in ("uv", "pip"):
             target = clone(args.source, scratch / f"install-{installer}")
-            env = fresh_env(scratch / f"{installer}-env", KIT_INSTALLER=installer)
-            figures[installer], output = kit_install(target, env)
+            env = fresh_env(scratch / f"{installer}-env", args.machine_pip_config,
+                            KIT_INSTALLER=installer)  # fmt: skip
+            figures[installer], output = kit_install(target, env, args.python)
             said = [line for line in output.splitlines() if line.startswith("kit:")]
             print(f"\n./kit install with KIT_INSTALLER={installer}: {figures[installer]:.2f} s")
             print("\n".join(f"  {line}" for line in said))
         print(
             f"\ninstall step, uv against pip: {figures['uv']:.2f} s against "
-            f"{figures['pip']:.2f} s: {figures['uv'] / figures['pip']:.2f}x"
+            f"{figures['pip']:.2f} s: {figures['uv'] / figures['pip']:.2f}x "
+            f"(pip {figures['pip'] / figures['uv']:.1f} times as long)"
         )
+        print(f"load average after: {_load()}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
