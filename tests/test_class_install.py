@@ -204,6 +204,12 @@ def test_an_ungraded_install_keeps_the_answer_key(source: Path, tmp_path: Path) 
     for notebook in (source / "solutions").glob("*.ipynb"):
         assert (destination / "solutions" / notebook.name).read_bytes() == notebook.read_bytes()
     assert (destination / "tests").is_dir()
+    # Graded now: the answer key goes, and no empty folder of it stays (solutions/migrations/02/
+    # and the folders above it).
+    install.install(destination, source=source, graded=True, make_venv=False)
+    assert not (destination / "solutions").exists()
+    assert not (destination / "tests").exists()
+    assert (destination / "lesson-starts" / "02-op-create-table.ipynb").is_file()
 
 
 def test_an_install_inside_the_checkout_is_refused(source: Path) -> None:

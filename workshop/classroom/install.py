@@ -207,10 +207,19 @@ def _sync(destination: Path, wanted: dict[str, Path | bytes], result: Installed)
         if relative not in wanted:
             (destination / relative).unlink()
             result.changed.append(relative)
-    for folder in sorted({(destination / r).parent for r in [*wanted, *earlier]}, reverse=True):
-        if folder.is_dir() and not any(folder.iterdir()):
+    # Empty folders go, deepest first, with the folders above them that they leave empty (an
+    # earlier install's solutions/migrations/02/...); the venv and git's own are not looked at.
+    found = []
+    for top, folders, _files in os.walk(destination):
+        if Path(top) == destination:
+            folders[:] = [f for f in folders if f not in (".git", ".venv")]
+        found.extend(Path(top) / f for f in folders)
+    for folder in reversed(found):
+        if folder.is_symlink():
+            continue
+        if not any(folder.iterdir()):
             folder.rmdir()
-        elif folder.is_dir():
+        else:
             folder.chmod(0o755)
 
 
