@@ -76,6 +76,27 @@ def test_a_wheelhouse_that_lacks_a_package_is_named_with_it(output: str, package
     assert kit.this_platform() in hint and "./kit wheelhouse" in hint
 
 
+def test_a_wheelhouse_made_for_other_machines_says_which(tmp_path: Path) -> None:
+    """Its wheelhouse.json names the platforms and Python versions it was made for."""
+    import json
+
+    here, python = kit.this_platform(), f"{sys.version_info[0]}.{sys.version_info[1]}"
+    manifest = tmp_path / "wheelhouse.json"
+    made_for = {"windows-x86_64 3.12": {}, "macos-arm64 3.13": {}}
+    manifest.write_text(json.dumps({"targets": made_for}))
+    hint = kit.failure_hint(PIP_MISSING, tmp_path)
+    assert hint.startswith(
+        f"The wheelhouse {tmp_path} lacks pip for this machine ({here}, Python {python}): it was "
+        "made for macos-arm64 (Python 3.13), windows-x86_64 (Python 3.12) only. Make it again "
+        f"with ./kit wheelhouse for this platform and Python version (--platform {here} "
+        f"--python {python})"
+    ), hint
+    manifest.write_text(json.dumps({"targets": {f"{here} {python}": {}, "odd": {}}}))
+    assert "made for" not in kit.failure_hint(PIP_MISSING, tmp_path)
+    manifest.write_text("{not json")
+    assert "made for" not in kit.failure_hint(PIP_MISSING, tmp_path)
+
+
 def test_another_failure_is_not_blamed_on_the_network() -> None:
     hint = kit.failure_hint(BUILD_FAILED, None)
     assert hint != kit.NO_NETWORK_HINT and "KIT_INSTALLER=pip" in hint
