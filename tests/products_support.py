@@ -33,16 +33,43 @@ SCHEMA_REVISION = "544fd845554d"
 
 WORKSHOP_ANSWERS: dict = json.loads((REPO / "products" / "workshop_answers.json").read_text())
 
-#: The workshop's answers in the order the generator asks for them, as a participant types them.
+#: The workshop's answers in the order the generator asks for them, as a participant types them:
+#: "y" to orchestrator-core's "Confirm the above actions [y/n]:", then each product's description
+#: and tag, the fixed inputs, the blocks, the resource types.
 TYPED_ANSWERS = [
-    "user group administration", "UserGroup", "GROUP",
-    "user administration - internal", "User", "USER_INT", "internal",
-    "user administration - external", "User", "USER_EXT", "external",
+    "y",
+    "user group administration", "GROUP",
+    "user administration - internal", "USER_INT",
+    "user administration - external", "USER_EXT",
+    "internal", "external",
     "user group block", "UGB",
     "user block", "UB",
     "name of the user group", "id of the user group", "name of the user", "age of the user",
     "id of the user",
 ]  # fmt: skip
+
+#: The questions, as orchestrator-core 5.5.0 words them, in the kit's order (the order is checked
+#: against the real generator in tests/test_orchestrator_real.py).
+PROMPTS = [
+    "Confirm the above actions [y/n]: ",
+    "Supply the product description: ",
+    "Supply the product tag: ",
+    "Supply the product description: ",
+    "Supply the product tag: ",
+    "Supply the product description: ",
+    "Supply the product tag: ",
+    "Supply fixed input value for product User internal and fixed input affiliation: ",
+    "Supply fixed input value for product User external and fixed input affiliation: ",
+    "Supply the product block description: ",
+    "Supply the product block tag: ",
+    "Supply the product block description: ",
+    "Supply the product block tag: ",
+    "Supply description for new resource type group_name: ",
+    "Supply description for new resource type group_id: ",
+    "Supply description for new resource type username: ",
+    "Supply description for new resource type age: ",
+    "Supply description for new resource type user_id: ",
+]
 
 
 #: The workflows the schema migration seeds, as orchestrator-core 5.5.0's migrations do.
@@ -92,7 +119,10 @@ def with_workshop_products(root: Path) -> None:
     """Schema applied, then the workshop's products generated (revision data0001) and applied."""
     install_schema(root)
     domain_models.migrate_domain_models(
-        "Add User and UserGroup products", inputs=WORKSHOP_ANSWERS, rev_id="data0001"
+        "Add User and UserGroup products",
+        inputs=WORKSHOP_ANSWERS,
+        rev_id="data0001",
+        confirmed=True,
     )
     commands.run(command.upgrade, "heads", quiet=True)
 
@@ -195,4 +225,4 @@ def assert_workshop_products() -> None:
         "SELECT u.name, d.name, r.min, r.max FROM product_block_relations r "
         "JOIN product_blocks u ON u.product_block_id = r.in_use_by_id "
         "JOIN product_blocks d ON d.product_block_id = r.depends_on_id"
-    ) == {("UserBlock", "UserGroupBlock", 1, 1)}
+    ) == {("UserBlock", "UserGroupBlock", None, None)}  # NULL, as orchestrator-core writes it

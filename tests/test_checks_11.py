@@ -67,7 +67,8 @@ def test_11_1_solution_passes(lesson_11: Path) -> None:
 def test_11_1_nothing_done(lesson_11: Path) -> None:
     result = verdict("11.1")
     assert not result.passed and "no revision data0002" in result.message
-    assert "--head=data@head --rev-id data0002" in result.hint
+    assert "!WORKSHOP_REV_ID=data0002 PYTHONPATH=. python main.py db revision" in result.hint
+    assert "--head=data@head" in result.hint
 
 
 def test_11_1_schema_revision_on_the_data_branch(lesson_11: Path) -> None:

@@ -175,7 +175,7 @@ def test_12_1_wrong_answers_fail_with_a_hint(lesson_12: Path, case: str) -> None
 def test_12_1_without_the_revision_file(lesson_12: Path) -> None:
     result = verdict("12.1")
     assert not result.passed and "no revision data0002" in result.message
-    assert "--rev-id data0002" in result.hint
+    assert "WORKSHOP_REV_ID=data0002 PYTHONPATH=. python main.py db revision" in result.hint
 
 
 @pytest.mark.parametrize("by_hand", [False, True], ids=["check-only", "upgraded-by-hand"])

@@ -146,4 +146,4 @@ def test_13_1_in_raw_sql_is_not_the_exercise(lesson_13: Path) -> None:
 def test_13_1_without_the_revision_file(lesson_13: Path) -> None:
     result = verdict("13.1")
     assert not result.passed and "no revision data0002" in result.message
-    assert "--rev-id data0002" in result.hint
+    assert "WORKSHOP_REV_ID=data0002 PYTHONPATH=. python main.py db revision" in result.hint

@@ -61,7 +61,7 @@ def write_model(project: Path, path: str, *, participant: bool = False, **replac
 
 
 def generate(message: str, inputs: dict, rev_id: str) -> None:
-    domain_models.migrate_domain_models(message, inputs=inputs, rev_id=rev_id)
+    domain_models.migrate_domain_models(message, inputs=inputs, rev_id=rev_id, confirmed=True)
 
 
 def upgrade() -> None:
@@ -126,7 +126,10 @@ def test_14_1_model_changed_but_no_migration(lesson_14: Path) -> None:
     write_model(lesson_14, "products/product_blocks/user.py")
     result = verdict("14.1")
     assert not result.passed and "no revision data0002" in result.message
-    assert "migrate-domain-models" in result.hint and "--rev-id data0002" in result.hint
+    assert (
+        "!echo y | WORKSHOP_REV_ID=data0002 PYTHONPATH=. python main.py db migrate-domain-models"
+        in (result.hint)
+    )
 
 
 def test_14_1_generated_but_not_upgraded(lesson_14: Path) -> None:
@@ -202,7 +205,7 @@ def test_14_2_models_changed_but_no_migration(lesson_14: Path) -> None:
     write_model(lesson_14, "products/__init__.py")
     result = verdict("14.2")
     assert not result.passed and "no revision data0003" in result.message
-    assert "--rev-id data0003" in result.hint
+    assert "!echo y | WORKSHOP_REV_ID=data0003 PYTHONPATH=" in result.hint
 
 
 def test_14_2_not_upgraded(lesson_14: Path) -> None:

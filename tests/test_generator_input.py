@@ -21,10 +21,9 @@ import pytest
 from nbclient import NotebookClient
 
 from workshop import domain_models
-from workshop.errors import WorkshopError
 
 from .conftest import BIN
-from .products_support import WORKSHOP_ANSWERS, answering, version_files, with_workshop_products
+from .products_support import WORKSHOP_ANSWERS, version_files, with_workshop_products
 
 GENERATOR = "PYTHONPATH=. python main.py db migrate-domain-models"
 USER_BLOCK = "products/product_blocks/user.py"
@@ -80,15 +79,16 @@ def test_a_typo_in_a_model_with_inputs_fails_at_once_in_a_notebook_cell(project:
     _, (text, seconds) = run_in_kernel(
         project,
         "import os; os.chdir('..')",
-        f"!{GENERATOR} \"Add email to UserBlock\" --inputs '{EMAIL_ANSWER}' --rev-id data0002",
+        f"!echo y | {GENERATOR} \"Add email to UserBlock\" --inputs '{EMAIL_ANSWER}' "
+        "--rev-id data0002",
     )
 
     assert seconds < 20, f"the cell took {seconds:.0f} s"
     assert "+ resource type 'emial'" in text
     assert (
-        'No answer to "[emial] Resource type description:": --inputs has no "emial" -> '
-        '"description", and it cannot be asked: it runs in a notebook cell, where nothing can '
-        "be typed. Nothing was written." in text
+        'No answer to "Supply description for new resource type emial:": --inputs has no '
+        '"emial" -> "description", and it cannot be asked: its input ended. Nothing was '
+        "written." in text
     ), text
     assert 'If "emial" should not be new (a typo in products/?), correct the model' in text
     assert version_files(project) == before
@@ -111,13 +111,15 @@ def test_without_inputs_a_notebook_cell_and_a_silent_pipe_fail_at_once(project: 
     _, (bang, bang_seconds), (piped, piped_seconds) = run_in_kernel(
         project, "import os; os.chdir('..')", f'!{GENERATOR} "Add email" --rev-id x1', code
     )
+    # The first question is orchestrator-core's "Confirm the above actions [y/n]:".
     expected = (
-        'No answer to "[emial] Resource type description:": no --inputs gave it, and it cannot be '
-        "asked: it runs in a notebook cell, where nothing can be typed."
+        'No answer to "Confirm the above actions [y/n]:", and it cannot be asked: it runs in a '
+        "notebook cell, where nothing can be typed."
     )
     assert expected in bang and bang_seconds < 20, (bang, bang_seconds)
-    # The kernel's stdin may be closed (then "the input ended") or silent (then the notebook).
-    assert piped.startswith("1 ") and 'No answer to "[emial] Resource type description:"' in piped
+    assert "put `echo y | ` before the command" in bang
+    # The kernel's stdin may be closed (then "its input ended") or silent (then the notebook).
+    assert piped.startswith("1 ") and 'No answer to "Confirm the above actions [y/n]:' in piped
     assert piped_seconds < domain_models.STDIN_WAIT_SECONDS + 20, piped_seconds
     assert version_files(project)[-1] != "x1_add_email.py"
 
@@ -138,7 +140,9 @@ def test_in_a_terminal_it_still_asks_and_takes_the_typed_answer(project: Path) -
         timeout=60,
     )
     try:
-        child.expect_exact("[emial] Resource type description:")
+        child.expect_exact("Confirm the above actions [y/n]: ")
+        child.sendline("y")
+        child.expect_exact("Supply description for new resource type emial: ")
         child.sendline("a misspelt email address")
         child.expect(pexpect.EOF)
     finally:
@@ -148,31 +152,26 @@ def test_in_a_terminal_it_still_asks_and_takes_the_typed_answer(project: Path) -
     assert "a misspelt email address" in written.read_text()
 
 
-def test_a_product_type_in_the_wrong_case_is_refused_from_inputs(project: Path) -> None:
-    """Issue 14: ``user`` for ``User`` was accepted, making a second product type."""
+def test_the_product_type_is_the_class_name_and_a_different_one_in_inputs_is_said(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As in orchestrator-core 5.5.0, the product type is the model's class name: there is no
+    question for it, and ``product_type`` in --inputs is not used. The kit says so when that
+    answer differs (issue 14's ``user`` for ``User`` can no longer make a second type)."""
     from .products_support import install_schema
 
     install_schema(project)
     wrong = json.loads(json.dumps(WORKSHOP_ANSWERS))
     wrong["User internal"]["product_type"] = "user"
-    with pytest.raises(WorkshopError) as raised:
-        domain_models.migrate_domain_models("Add products", inputs=wrong, rev_id="data0001")
-    assert raised.value.message == (
-        "--inputs: \"User internal\" -> \"product_type\" is 'user', which differs from 'User' "
-        "only in case; product types are compared exactly, so write 'User'."
+    domain_models.migrate_domain_models(
+        "Add products", inputs=wrong, rev_id="data0001", confirmed=True
     )
-    assert version_files(project) == []
-
-
-def test_a_product_type_typed_in_the_wrong_case_is_asked_again(project: Path, capsys) -> None:
-    from .products_support import install_schema
-
-    install_schema(project)
-    answers = {k: v for k, v in WORKSHOP_ANSWERS.items() if k != "User external"}
-    ask = answering(["user administration - external", "USER", "User", "USER_EXT", "external"])
-    domain_models.migrate_domain_models("Add products", inputs=answers, rev_id="data0001", ask=ask)
     out = capsys.readouterr().out
-    assert "  That answer differs from 'User' only in case; product types are compared " in out
-    assert ask.prompts.count("[User external] Product type: ") == 2
+    assert (
+        "  Note: --inputs gives 'User internal' the product type 'user'; the product type is "
+        "the model's class name, 'User', as in orchestrator-core." in out
+    )
+    assert out.count("Note:") == 1  # the others match their class names
     text = (project / "migrations/versions/data0001_add_products.py").read_text()
-    assert 'product_type="User"' in text and '"USER"' not in text
+    assert "'User internal', 'user administration - internal', 'User', 'USER_INT'" in text
+    assert "'user'" not in text

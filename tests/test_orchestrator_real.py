@@ -69,6 +69,7 @@ COMPARED = (
     "subscription_instances",
     "subscription_instance_values",
     "processes",
+    "processes_subscriptions",
 )
 
 
@@ -428,3 +429,205 @@ def test_the_reference_solutions_run_unchanged_in_a_real_app(
         for line in _changes(name, before.get(name), after.get(name))
     ]
     assert not changed, "the downgrade did not leave the database as it was:\n" + "\n".join(changed)
+
+
+# --- the generator and lesson 14, against the real generator (issue 13) ----------------------
+
+#: orchestrator-core's import for what the kit's ``workshop.domain`` offers: the one line of a
+#: participant's models that differs in a real app (lesson 11 says so).
+REAL_DOMAIN_IMPORT = "from orchestrator.core.domain.base import"
+
+
+def port_products(project: Path, app: Path) -> None:
+    """The kit project's ``products/`` as a real app has it: the same files, with the domain
+    classes imported from orchestrator-core, and the registry entries added to orchestrator-core's
+    own ``SUBSCRIPTION_MODEL_REGISTRY`` (which its CLI reads) instead of a dict of the package's."""
+    target = app / "products"
+    shutil.rmtree(target)
+    shutil.copytree(project / "products", target, ignore=shutil.ignore_patterns("*.json", "*.md"))
+    for module in target.rglob("*.py"):
+        text = module.read_text()
+        module.write_text(text.replace("from workshop.domain import", REAL_DOMAIN_IMPORT))
+    init = target / "__init__.py"
+    text = init.read_text()
+    start = text.index("SUBSCRIPTION_MODEL_REGISTRY = {")
+    end = text.index("\n}\n", start)
+    init.write_text(
+        text[:start]
+        + "from orchestrator.core.domain import SUBSCRIPTION_MODEL_REGISTRY  # noqa: E402\n\n"
+        + "SUBSCRIPTION_MODEL_REGISTRY.update("
+        + text[start + len("SUBSCRIPTION_MODEL_REGISTRY = ") : end]
+        + "\n})\n"
+        + text[end + 3 :]
+    )
+
+
+def registry_by_name(engine: sa.Engine) -> dict[str, set[tuple]]:
+    """The product registry as names and values, without ids or dates: what a migration of
+    product data did, comparable between two databases."""
+    queries = {
+        "products": "SELECT name, description, product_type, tag, status FROM products",
+        "fixed_inputs": "SELECT p.name, f.name, f.value FROM fixed_inputs f "
+        "JOIN products p USING (product_id)",
+        "product_blocks": "SELECT name, description, tag, status FROM product_blocks",
+        "resource_types": "SELECT resource_type, description FROM resource_types",
+        "product_product_blocks": "SELECT p.name, b.name FROM product_product_blocks "
+        "JOIN products p USING (product_id) JOIN product_blocks b USING (product_block_id)",
+        "product_block_resource_types": "SELECT b.name, r.resource_type "
+        "FROM product_block_resource_types JOIN product_blocks b USING (product_block_id) "
+        "JOIN resource_types r USING (resource_type_id)",
+        "product_block_relations": "SELECT u.name, d.name, r.min, r.max "
+        "FROM product_block_relations r "
+        "JOIN product_blocks u ON u.product_block_id = r.in_use_by_id "
+        "JOIN product_blocks d ON d.product_block_id = r.depends_on_id",
+        "products_workflows": "SELECT p.name, w.name FROM products_workflows "
+        "JOIN products p USING (product_id) JOIN workflows w USING (workflow_id)",
+    }
+    with engine.connect() as conn:
+        found = {
+            name: {tuple(row) for row in conn.execute(sa.text(sql))}
+            for name, sql in queries.items()
+        }
+    engine.dispose()
+    return found
+
+
+def lesson_14_steps() -> list[tuple[str, dict[str, str], dict[str, Any]]]:
+    """Lesson 14's generator runs, from its reference solution: (message, model files the
+    lesson's cells write before the run, --inputs). The first is the lesson's own run with the
+    workshop's answers; then exercises 14.1 and 14.2."""
+    notebook = json.loads((REPO / "solutions" / "14-migrate-domain-models.ipynb").read_text())
+    sources = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    steps: list[tuple[str, dict[str, str], dict[str, Any]]] = []
+    written: dict[str, str] = {}
+    for source in sources:
+        if source.startswith("%%writefile "):
+            head, _, body = source.partition("\n")
+            written[head.split()[1]] = body
+        for command in re.findall(
+            r"migrate-domain-models (\"[^\"]+\") --inputs (.+)$", source, re.M
+        ):
+            message, given = json.loads(command[0]), command[1]
+            if given.startswith("'"):
+                inputs = json.loads(given.strip("'"))
+            else:
+                assert given == '"$(cat products/workshop_answers.json)"', given
+                inputs = json.loads((REPO / "products" / "workshop_answers.json").read_text())
+            # Not the preview (--test), nor the run again that finds nothing to do.
+            if "--test" not in source and message not in [step[0] for step in steps]:
+                steps.append((message, dict(written), inputs))
+                written = {}
+    assert [message for message, _, _ in steps] == [
+        "Add User and UserGroup products",
+        "Add email to UserBlock",
+        "Add User partner product",
+    ], steps
+    return steps
+
+
+#: orchestrator-core's generator logs each kind of change it found (structlog, one line each).
+CHANGE_LOG = re.compile(r"\[orchestrator\.core\.cli\.migrate_domain_models\] (\w+)=(.*)$")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def real_differences(app: RealApp) -> dict[str, str]:
+    """Run real ``db migrate-domain-models --test``; return each kind of change it logged that
+    is not empty (``{}`` or ``set()``)."""
+    done = app.run("db", "migrate-domain-models", "Anything left?", "--test")
+    logged = {}
+    for line in ANSI.sub("", done.stdout + done.stderr).splitlines():
+        if found := CHANGE_LOG.search(line):
+            logged[found[1]] = found[2].strip()
+    assert "create_products" in logged and "delete_products" in logged, done.stdout[-3000:]
+    return {kind: value for kind, value in logged.items() if value not in ("{}", "set()", "[]")}
+
+
+REAL_VALIDATION = """\
+import json
+from orchestrator.core.db import db, init_database
+from orchestrator.core.settings import app_settings
+init_database(app_settings)
+from orchestrator.core.workflows.tasks import validate_products
+
+found = {}
+with db.database_scope():
+    for name in (
+        "check_that_products_have_at_least_one_workflow",
+        "check_that_active_products_have_a_modify_note",
+        "check_db_fixed_input_config",
+        "check_that_products_have_create_modify_and_terminate_workflows",
+        "check_subscription_models",
+    ):
+        found[name] = getattr(validate_products, name)({}).issuccess()
+print("VALIDATION " + json.dumps(found))
+"""
+
+
+def test_lesson_14_and_the_kits_generator_run_unchanged_in_a_real_app(
+    project: Path, real_orchestrator: Any, tmp_path: Path
+) -> None:
+    """Lesson 14's three generator runs, made by the kit's generator in a kit project, copied
+    byte for byte into a real app (``migrations/versions/schema/``) with the same models: ``db
+    upgrade heads`` applies them; real ``migrate-domain-models --test`` then finds no difference;
+    orchestrator-core's product checks judge them as they judge the files real's own generator
+    writes for the same models and answers (applied in a second app), and both leave the same
+    rows; ``db downgrade data@base`` leaves every table as it was."""
+    from alembic import command
+
+    from workshop import commands, domain_models
+
+    install_schema(project)
+    kits = real_orchestrator.new_app(tmp_path / "kits")
+    reals = real_orchestrator.new_app(tmp_path / "reals")
+    script = tmp_path / "validate.py"
+    script.write_text(REAL_VALIDATION)
+    try:
+        before = snapshot(kits.engine())
+        kits_files = []
+        for message, files, inputs in lesson_14_steps():
+            for name, text in files.items():
+                (project / name).write_text(text)
+            # The kit's generator, in the kit project, as the lesson runs it.
+            outcome = domain_models.migrate_domain_models(message, inputs=inputs, confirmed=True)
+            assert outcome.path is not None
+            text = outcome.path.read_text()
+            assert "workshop" not in text and "import" not in text.split("def upgrade")[1]
+            kits_files.append(outcome.path)
+            commands.run(command.upgrade, "heads", quiet=True)
+
+            # The same models in both real apps; the kit's file, unchanged, in one.
+            port_products(project, kits.folder)
+            port_products(project, reals.folder)
+            shutil.copy2(outcome.path, kits.folder / "migrations" / "versions" / "schema")
+            kits.run("db", "upgrade", "heads")
+            # Real's generator in the other, with the same answers (and its confirmation).
+            reals.run(
+                "db", "migrate-domain-models", message, "--inputs", json.dumps(inputs), input="y\n"
+            )
+            reals.run("db", "upgrade", "heads")
+
+            assert registry_by_name(kits.engine()) == registry_by_name(reals.engine()), message
+            assert real_differences(kits) == {}, message
+            assert printed(kits.python(script), "VALIDATION") == printed(
+                reals.python(script), "VALIDATION"
+            ), message
+
+        # The forms of `db downgrade` the kit takes and refuses are real's (test_products_cli).
+        refused = kits.run("db", "downgrade", "-1", check=False)
+        said = ANSI.sub("", refused.stdout + refused.stderr)
+        assert refused.returncode != 0 and "No such option: -1" in said, said[-2000:]
+        kits.run("db", "downgrade", "data@-1")
+        # The data branch, all the way down: every table as before, rows and catalog.
+        kits.run("db", "downgrade", "data@base")
+        after = snapshot(kits.engine())
+        changed = [
+            line
+            for name in sorted(set(before) | set(after))
+            for line in _changes(name, before.get(name), after.get(name))
+        ]
+        assert not changed, "the downgrade did not leave the database as it was:\n" + "\n".join(
+            changed
+        )
+    finally:
+        real_orchestrator.drop(kits)
+        real_orchestrator.drop(reals)

@@ -7,6 +7,7 @@ process through :func:`workshop.orchestrator_cli.main`, which is what main.py ca
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from workshop import commands, orchestrator_cli
 
 from .products_support import (
     NOTHING_REGISTERED,
+    PROMPTS,
     SCHEMA_REVISION,
     SEED_GENERATOR,
     SEED_REVISION,
@@ -31,29 +33,6 @@ from .products_support import (
     install_schema,
     version_files,
 )
-
-PROMPTS = [
-    "[User Group] Product description:",
-    "[User Group] Product type:",
-    "[User Group] Product tag:",
-    "[User internal] Product description:",
-    "[User internal] Product type:",
-    "[User internal] Product tag:",
-    "[User internal / affiliation] Fixed input value:",
-    "[User external] Product description:",
-    "[User external] Product type:",
-    "[User external] Product tag:",
-    "[User external / affiliation] Fixed input value:",
-    "[UserGroupBlock] Product block description:",
-    "[UserGroupBlock] Product block tag:",
-    "[UserBlock] Product block description:",
-    "[UserBlock] Product block tag:",
-    "[group_name] Resource type description:",
-    "[group_id] Resource type description:",
-    "[username] Resource type description:",
-    "[age] Resource type description:",
-    "[user_id] Resource type description:",
-]
 
 
 def shell(command: str, root: Path, typed: str = "") -> subprocess.CompletedProcess:
@@ -112,15 +91,23 @@ def test_the_seed_commands_work_verbatim_with_typed_answers(project: Path) -> No
 
     before = version_files(project)
     output = ok(shell(SEED_GENERATOR, project, "\n".join(TYPED_ANSWERS) + "\n"))
-    asked = [line.split(":")[0] + ":" for line in output.splitlines() if line.startswith("[")]
-    assert asked == PROMPTS
+    # Each question, then the typed answer (echoed, as a terminal would show it), in order.
+    asked = [line for line in output.splitlines() if line.startswith(tuple(set(PROMPTS)))]
+    assert asked == [prompt + answer for prompt, answer in zip(PROMPTS, TYPED_ANSWERS, strict=True)]
     generated = new_file(project, before)
     text = generated.read_text()
     seed_id = seed.name.split("_")[0]
     assert f"down_revision: str | Sequence[str] | None = '{seed_id}'" in text
-    assert 'create_product(\n        conn,\n        "User internal",' in text
-    assert 'create_fixed_input(conn, "User external", "affiliation", "external")' in text
-    assert 'delete_product(conn, "User Group")' in text.split("def downgrade")[1]
+    # orchestrator-core's form: SQL in sa.text(), nothing imported of the kit's.
+    assert "workshop" not in text
+    upgrade, downgrade = text.split("def downgrade")
+    assert (
+        "INSERT INTO products (name, description, product_type, tag, status) VALUES ('User "
+        "internal', 'user administration - internal', 'User', 'USER_INT', 'active')" in upgrade
+    )
+    assert "'affiliation' AS name, 'external' AS value" in upgrade
+    assert "DELETE FROM products WHERE products.name = 'User Group'" in downgrade
+    assert "DELETE FROM subscriptions" in downgrade
     assert counts()["products"] == 0, "the generator writes a file; it changes no rows"
 
     ok(shell(SEED_UPGRADE, project))
@@ -141,8 +128,11 @@ def test_the_seed_generator_takes_its_answers_from_inputs(project: Path) -> None
     """Without the seed revision first: the generator creates the data branch itself."""
     install_schema(project)
     before = version_files(project)
-    output = ok(shell(SEED_GENERATOR + " --inputs products/workshop_answers.json", project))
-    assert "[User internal / affiliation] Fixed input value: internal   (from --inputs)" in output
+    output = ok(shell(SEED_GENERATOR + " --inputs products/workshop_answers.json", project, "y\n"))
+    assert (
+        "Supply fixed input value for product User internal and fixed input affiliation: "
+        "internal   (from --inputs)" in output
+    )
     text = new_file(project, before).read_text()
     assert "branch_labels: str | Sequence[str] | None = ('data',)" in text
     assert f"depends_on: str | Sequence[str] | None = '{SCHEMA_REVISION}'" in text
@@ -232,9 +222,14 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     ],
 )
 def test_bad_input_gives_a_clear_message_and_a_failing_status(
-    project: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    message: str,
 ) -> None:
     install_schema(project)
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))  # "Confirm the above actions [y/n]:"
     before = version_files(project)
     status, _out, err = run(argv, capsys)
     assert status == 1
@@ -248,26 +243,38 @@ def test_a_missing_argument_is_explained_by_argparse(capsys: pytest.CaptureFixtu
     assert "the following arguments are required: -m/--message" in err
     assert "Fix: see `main.py db revision --help`." in err
     status, out, _err = run(["db", "migrate-domain-models", "--help"], capsys)
-    assert status == 0 and '"updates": {"resource_types"' in out
+    assert status == 0 and '{"resource_types": {"username": "login"}' in out
+    assert "--updates" in out and "echo y | " in out
 
 
 def test_the_generator_stops_when_a_question_has_no_answer(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     install_schema(project)
+    partial = {key: value for key, value in WORKSHOP_ANSWERS.items() if key != "age"}
+    argv = ["db", "migrate-domain-models", "x", "--inputs", json.dumps(partial)]
     with open(os.devnull) as nothing:  # stdin with nothing left to read, as in CI
         monkeypatch.setattr("sys.stdin", nothing)
-        partial = {key: value for key, value in WORKSHOP_ANSWERS.items() if key != "age"}
-        argv = ["db", "migrate-domain-models", "x", "--inputs", json.dumps(partial)]
         status, _out, err = run(argv, capsys)
     assert status == 1
-    assert 'No answer to "[age] Resource type description:": the input ended.' in err
+    assert (
+        'No answer to "Confirm the above actions [y/n]:", and it cannot be asked: its input '
+        "ended. Nothing was written." in err
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))  # confirmed, then nothing more
+    status, _out, err = run(argv, capsys)
+    assert status == 1
+    assert (
+        'No answer to "Supply description for new resource type age:": --inputs has no "age" -> '
+        '"description", and it cannot be asked: its input ended.' in err
+    )
     assert version_files(project) == []
 
 
 def test_the_generator_needs_the_product_tables_and_an_up_to_date_database(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
     inputs = str(project / "products" / "workshop_answers.json")
     status, _out, err = run(["db", "migrate-domain-models", "x", "--inputs", inputs], capsys)
     assert status == 1 and "The database has no product tables yet" in err
@@ -365,3 +372,25 @@ def test_revision_heads_history_current_and_merge(
 
     assert run(["db", "upgrade", "heads"], capsys)[0] == 0
     assert commands.current_revisions() == ("m1",)
+
+
+def test_downgrade_takes_the_forms_orchestrator_core_takes(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """orchestrator-core 5.5.0 refuses `db downgrade -1` (No such option: -1); `db downgrade`
+    alone is one step back. The kit takes the same forms, and says what to write instead."""
+    install_schema(project)
+    with_data = ["db", "revision", "-m", "one", "--rev-id", "data0001"]
+    assert run(with_data, capsys)[0] == 0
+    assert run(["db", "upgrade", "heads"], capsys)[0] == 0
+
+    status, _out, err = run(["db", "downgrade", "-1"], capsys)
+    assert status == 1
+    assert "refuses it (No such option: -1)" in err
+    assert "`db downgrade data@-1`" in err
+    assert commands.current_revisions() == ("data0001",)
+
+    assert run(["db", "downgrade", "data@-1"], capsys)[0] == 0
+    assert commands.current_revisions() == ("data0000",)
+    assert run(["db", "downgrade"], capsys)[0] == 0
+    assert commands.current_revisions() == (SCHEMA_REVISION,)

@@ -149,6 +149,7 @@ def generate(reg: dict, inputs: dict | None = None, ask=None) -> Path:  # noqa: 
         registry=reg,
         inputs=inputs,
         rev_id="data0002",
+        confirmed=True,
         **({"ask": ask} if ask else {}),
     )
     assert outcome.path is not None and outcome.path.name.startswith("data0002_")
@@ -161,7 +162,9 @@ def generate(reg: dict, inputs: dict | None = None, ask=None) -> Path:  # noqa: 
 
 def round_trip(reg: dict, before: dict, inputs: dict | None = None) -> None:
     """No differences left after the upgrade; the downgrade restores ``before`` exactly."""
-    again = domain_models.migrate_domain_models("nothing", registry=reg, inputs=inputs)
+    again = domain_models.migrate_domain_models(
+        "nothing", registry=reg, inputs=inputs, confirmed=True
+    )
     assert again.path is None and not again.changes
     commands.run(command.downgrade, "-1", quiet=True)
     assert commands.current_revisions() == ("data0001",)
@@ -184,7 +187,8 @@ def test_a_new_product(workshop: Path) -> None:
         }
     }
     text = generate(reg, answers).read_text()
-    assert 'create_fixed_input(conn, "User partner", "affiliation", "external")' in text
+    assert "SELECT 'affiliation' AS name, 'external' AS value" in text
+    assert "WHERE products.name = 'User partner'" in text
     assert rows(
         "SELECT p.tag, f.value FROM products p JOIN fixed_inputs f USING (product_id) "
         "WHERE p.name = 'User partner'"
@@ -203,9 +207,9 @@ def test_a_new_block(workshop: Path) -> None:
     ask = answering(["address block", "ADDR", "street of the address"])
     generate(reg, ask=ask)
     assert ask.prompts == [
-        "[AddressBlock] Product block description: ",
-        "[AddressBlock] Product block tag: ",
-        "[street] Resource type description: ",
+        "Supply the product block description: ",
+        "Supply the product block tag: ",
+        "Supply description for new resource type street: ",
     ]
     assert rows(
         "SELECT name, description, tag FROM product_blocks WHERE name = 'AddressBlock'"
@@ -214,7 +218,7 @@ def test_a_new_block(workshop: Path) -> None:
         "SELECT u.name, d.name, r.min, r.max FROM product_block_relations r "
         "JOIN product_blocks u ON u.product_block_id = r.in_use_by_id "
         "JOIN product_blocks d ON d.product_block_id = r.depends_on_id"
-    ) == {("UserBlock", "UserGroupBlock", 1, 1), ("UserBlock", "AddressBlock", 0, 1)}
+    ) == {("UserBlock", "UserGroupBlock", None, None), ("UserBlock", "AddressBlock", None, None)}
     assert counts()["product_block_resource_types"] == 6
     round_trip(reg, before)
 
@@ -224,9 +228,15 @@ def test_a_new_resource_type(workshop: Path) -> None:
     reg = registry(UserWithEmail)
     ask = answering(["email address of the user"])
     text = generate(reg, ask=ask).read_text()
-    assert ask.prompts == ["[email] Resource type description: "]
-    assert 'create_resource_type(conn, "email", "email address of the user")' in text
-    assert 'create_product_block_resource_type(conn, "UserBlock", "email")' in text
+    assert ask.prompts == ["Supply description for new resource type email: "]
+    assert (
+        "INSERT INTO resource_types (resource_type, description) VALUES ('email', 'email address "
+        "of the user') ON CONFLICT DO NOTHING" in text
+    )
+    assert (
+        "WHERE product_blocks.name = 'UserBlock' AND resource_types.resource_type = 'email'" in text
+    )
+    assert "DELETE FROM subscription_instance_values" in text.split("def downgrade")[1]
     assert ("UserBlock", "email") in rows(
         "SELECT b.name, r.resource_type FROM product_block_resource_types "
         "JOIN product_blocks b USING (product_block_id) "
@@ -241,10 +251,10 @@ def test_a_removed_resource_type(workshop: Path) -> None:
     reg = registry(UserWithoutAge)
     text = generate(reg).read_text()
     upgrade, downgrade = text.split("def downgrade")
-    assert 'delete_product_block_resource_type(conn, "UserBlock", "age")' in upgrade
-    assert 'delete_resource_type(conn, "age")' in upgrade
+    assert "DELETE FROM product_block_resource_types" in upgrade
+    assert "DELETE FROM resource_types WHERE resource_types.resource_type = 'age'" in upgrade
     [(restored,)] = age_id
-    assert f'resource_type_id="{restored}"' in downgrade
+    assert str(restored) in downgrade
     assert counts()["resource_types"] == 4
     round_trip(reg, before)
 
@@ -257,9 +267,9 @@ def test_a_renamed_resource_type_answered_as_a_rename(workshop: Path) -> None:
     reg = registry(UserWithLogin)
     ask = answering(["y"])
     text = generate(reg, ask=ask).read_text()
-    assert ask.prompts == ["[UserBlock] Is resource type 'login' a rename of 'username'? [y/N] "]
-    assert 'rename_resource_type(conn, "username", "login")' in text
-    assert "create_resource_type" not in text and "delete_resource_type" not in text
+    assert ask.prompts == ["Do you wish to rename resource type username to login? [y/N]: "]
+    assert "UPDATE resource_types SET resource_type='login'" in text
+    assert "INSERT INTO resource_types" not in text and "DELETE FROM resource_types" not in text
     # Same row, new name: its id and its link to UserBlock stay.
     assert rows(
         "SELECT resource_type_id, description FROM resource_types WHERE resource_type = 'login'"
@@ -272,9 +282,9 @@ def test_a_rename_answered_no_drops_and_adds(workshop: Path) -> None:
     reg = registry(UserWithLogin)
     ask = answering(["n", "login name of the user"])
     text = generate(reg, ask=ask).read_text()
-    assert ask.prompts[1] == "[login] Resource type description: "
-    assert 'delete_resource_type(conn, "username")' in text
-    assert 'create_resource_type(conn, "login", "login name of the user")' in text
+    assert ask.prompts[1] == "Supply description for new resource type login: "
+    assert "DELETE FROM resource_types WHERE resource_types.resource_type = 'username'" in text
+    assert "VALUES ('login', 'login name of the user')" in text
     round_trip(reg, before)
 
 
@@ -294,10 +304,10 @@ def test_a_renamed_fixed_input_answered_as_a_rename(workshop: Path) -> None:
     ask = answering(["y", "y"])
     text = generate(reg, ask=ask).read_text()
     assert ask.prompts == [
-        "[User internal] Is fixed input 'kind' a rename of 'affiliation'? [y/N] ",
-        "[User external] Is fixed input 'kind' a rename of 'affiliation'? [y/N] ",
+        "Do you wish to rename fixed input affiliation to kind for product User internal? [y/N]: ",
+        "Do you wish to rename fixed input affiliation to kind for product User external? [y/N]: ",
     ]
-    assert 'rename_fixed_input(conn, "User internal", "affiliation", "kind")' in text
+    assert "UPDATE fixed_inputs SET name='kind'" in text
     assert rows("SELECT name, value FROM fixed_inputs") == {
         ("kind", "internal"),
         ("kind", "external"),
@@ -310,8 +320,8 @@ def test_a_changed_fixed_input_value_from_inputs(workshop: Path) -> None:
     inputs = {**WORKSHOP_ANSWERS, "User external": {"affiliation": "internal"}}
     text = generate(dict(WORKSHOP), inputs).read_text()
     upgrade, downgrade = text.split("def downgrade")
-    assert 'update_fixed_input(conn, "User external", "affiliation", "internal")' in upgrade
-    assert 'update_fixed_input(conn, "User external", "affiliation", "external")' in downgrade
+    assert "UPDATE fixed_inputs SET value='internal'" in upgrade
+    assert "UPDATE fixed_inputs SET value='external'" in downgrade
     assert rows("SELECT value FROM fixed_inputs") == {("internal",)}
     round_trip(dict(WORKSHOP), before, inputs)
 
@@ -322,7 +332,14 @@ def test_a_fixed_input_value_the_model_no_longer_allows(workshop: Path) -> None:
     reg = registry(UserWithMembership)
     ask = answering(["external", "partner"])
     generate(reg, ask=ask)
-    assert ask.prompts == ["[User external / affiliation] Fixed input value: "] * 2
+    assert (
+        ask.prompts
+        == [
+            "Supply a new value for product User external and fixed input affiliation "
+            "(now 'external'): "
+        ]
+        * 2
+    )
     assert rows("SELECT value FROM fixed_inputs") == {("internal",), ("partner",)}
     round_trip(reg, before)
 
@@ -336,9 +353,12 @@ def test_a_removed_product(workshop: Path) -> None:
     reg = {name: model for name, model in WORKSHOP.items() if name != "User external"}
     text = generate(reg).read_text()
     upgrade, downgrade = text.split("def downgrade")
-    assert 'delete_product(conn, "User external")' in upgrade
-    assert 'delete_product_workflow(conn, "User external", "create_user")' in upgrade
-    assert "product_id=" in downgrade and "fixed_input_id=" in downgrade
+    assert "DELETE FROM products WHERE products.name = 'User external'" in upgrade
+    # Its subscriptions first, as orchestrator-core's generated migrations do.
+    assert upgrade.index("DELETE FROM subscriptions") < upgrade.index("DELETE FROM products WHERE")
+    assert "DELETE FROM products_workflows" in upgrade
+    assert "INSERT INTO products (product_id," in downgrade
+    assert "INSERT INTO fixed_inputs (fixed_input_id," in downgrade
     assert counts()["products"] == 2 and counts()["products_workflows"] == 0
     round_trip(reg, before)
 
@@ -348,25 +368,20 @@ def test_a_removed_relation(workshop: Path) -> None:
     before = state()
     reg = registry(UserAlone)
     text = generate(reg).read_text()
-    assert 'delete_product_block_relation(conn, "UserBlock", "UserGroupBlock")' in text
-    downgrade = text.split("def downgrade")[1]
-    assert 'create_product_block_relation(conn, "UserBlock", "UserGroupBlock", min=1, max=1)' in (
-        downgrade
-    )
-    assert "delete_product_block(" not in text
+    upgrade, downgrade = text.split("def downgrade")
+    assert "DELETE FROM product_block_relations" in upgrade
+    assert "INSERT INTO product_block_relations" in downgrade
+    assert "DELETE FROM product_blocks" not in text
     assert counts()["product_block_relations"] == 0
     round_trip(reg, before)
 
 
-def test_a_relation_that_became_optional(workshop: Path) -> None:
-    before = state()
+def test_min_and_max_of_a_relation_are_not_compared(workshop: Path) -> None:
+    """As in orchestrator-core 5.5.0: the generator leaves min and max NULL and never compares
+    them, so a relation that became optional in the model is no difference."""
     reg = registry(UserMaybeGrouped)
-    text = generate(reg).read_text()
-    upgrade, downgrade = text.split("def downgrade")
-    call = 'update_product_block_relation(conn, "UserBlock", "UserGroupBlock", min={}, max=1)'
-    assert call.format(0) in upgrade and call.format(1) in downgrade
-    assert rows("SELECT min, max FROM product_block_relations") == {(0, 1)}
-    round_trip(reg, before)
+    outcome = domain_models.migrate_domain_models("nothing", registry=reg, confirmed=True)
+    assert outcome.path is None and not outcome.changes
 
 
 def test_removed_products_with_their_block_and_resource_types(workshop: Path) -> None:
@@ -375,11 +390,13 @@ def test_removed_products_with_their_block_and_resource_types(workshop: Path) ->
     text = generate(reg).read_text()
     upgrade = text.split("def downgrade")[0]
     for line in (
-        'delete_product(conn, "User internal")',
-        'delete_product(conn, "User external")',
-        'delete_product_block(conn, "UserBlock")',
-        'delete_resource_type(conn, "username")',
-        'delete_product_block_relation(conn, "UserBlock", "UserGroupBlock")',
+        "DELETE FROM products WHERE products.name = 'User internal'",
+        "DELETE FROM products WHERE products.name = 'User external'",
+        "DELETE FROM product_blocks WHERE product_blocks.name = 'UserBlock'",
+        "DELETE FROM resource_types WHERE resource_types.resource_type = 'username'",
+        "DELETE FROM product_block_relations",
+        "DELETE FROM subscription_instances",
+        "DELETE FROM subscription_instance_values",
     ):
         assert line in upgrade
     assert counts() | {"workflows": None} == {
@@ -398,7 +415,9 @@ def test_removed_products_with_their_block_and_resource_types(workshop: Path) ->
 
 def test_nothing_changed_writes_nothing(workshop: Path) -> None:
     files = version_files(workshop)
-    outcome = domain_models.migrate_domain_models("nothing", inputs=WORKSHOP_ANSWERS)
+    outcome = domain_models.migrate_domain_models(
+        "nothing", inputs=WORKSHOP_ANSWERS, confirmed=True
+    )
     assert outcome.path is None
     assert version_files(workshop) == files
 
@@ -406,12 +425,15 @@ def test_nothing_changed_writes_nothing(workshop: Path) -> None:
 def test_typed_answers_and_inputs_make_the_same_migration(project: Path) -> None:
     install_schema(project)
     typed = domain_models.migrate_domain_models(
-        "x", registry=WORKSHOP, test=True, ask=answering(TYPED_ANSWERS)
+        "x",
+        registry=WORKSHOP,
+        test=True,
+        ask=answering(TYPED_ANSWERS[1:]),  # --test: no "y"
     )
     given = domain_models.migrate_domain_models(
         "x", registry=WORKSHOP, test=True, inputs=WORKSHOP_ANSWERS
     )
     assert typed.path is given.path is None
-    assert typed.changes == given.changes and len(typed.changes) == 21
+    assert typed.changes == given.changes and len(typed.changes) == 31
     assert typed.upgrade_sql == given.upgrade_sql and typed.downgrade_sql == given.downgrade_sql
     assert counts() == NOTHING_REGISTERED, "test mode rolls everything back"

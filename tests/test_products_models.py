@@ -137,25 +137,27 @@ def test_inputs_come_inline_or_from_a_file(tmp_path: Path) -> None:
         domain_models.load_inputs(json.dumps(["not", "an", "object"]))
 
 
-def test_a_step_reads_as_ruff_would_write_it() -> None:
+def test_a_step_reads_as_one_line_of_python() -> None:
+    """``--test`` prints each step as the kit's helper call, above its SQL."""
     short = domain_models.Step("delete_product", ("User Group",))
-    assert short.code() == ['    delete_product(conn, "User Group")']
+    assert short.one_line() == 'delete_product(conn, "User Group")'
     quoted = domain_models.Step("create_resource_type", ("age", 'the "age", it\'s'))
     assert quoted.one_line() == 'create_resource_type(conn, "age", \'the "age", it\\\'s\')'
-    long = domain_models.Step(
-        "create_product",
-        ("User internal",),
-        (("description", "user administration - internal"), ("product_type", "User"), ("tag", "T")),
-    )
-    assert long.code() == [
-        "    create_product(",
-        "        conn,",
-        '        "User internal",',
-        '        description="user administration - internal",',
-        '        product_type="User",',
-        '        tag="T",',
-        "    )",
-    ]
+
+
+def test_sql_goes_into_the_file_as_text_that_sqlalchemy_reads_back_unchanged() -> None:
+    """A colon before a word would be a bound parameter in ``sa.text``, and quotes or
+    backslashes would end or change the Python string: each is escaped, and reads back as it
+    was."""
+    import sqlalchemy as sa
+
+    sql = "INSERT INTO t VALUES ('a:b :c \\ \"\"\" x::int', 'it''s');"
+    source = f'value = """\n{domain_models._sql_text(sql)}\n"""'
+    namespace: dict = {}
+    exec(compile(source, "generated", "exec"), namespace)  # noqa: S102 - our own literal
+    clause = sa.text(namespace["value"])
+    assert not clause._bindparams
+    assert str(clause).strip() == sql.removesuffix(";")
 
 
 def test_the_models_are_read_afresh_from_the_project(project: Path) -> None:

@@ -31,6 +31,7 @@ PRIMARY_KEYS = {
     "subscription_instances": ["subscription_instance_id"],
     "subscription_instance_values": ["subscription_instance_value_id"],
     "processes": ["pid"],
+    "processes_subscriptions": ["id"],
 }
 
 COLUMNS = {
@@ -64,6 +65,7 @@ COLUMNS = {
         "pid", "assignee", "last_status", "last_step", "started_at", "last_modified_at",
         "failed_reason", "traceback", "created_by", "is_task", "workflow_id", "note",
     ],
+    "processes_subscriptions": ["id", "pid", "subscription_id", "created_at", "workflow_target"],
 }  # fmt: skip
 
 UNIQUE = {
@@ -95,6 +97,8 @@ FOREIGN_KEYS = {
     ),
     ("subscription_instance_values", "resource_type_id", "resource_types"): None,
     ("processes", "workflow_id", "workflows"): None,
+    ("processes_subscriptions", "pid", "processes"): "CASCADE",
+    ("processes_subscriptions", "subscription_id", "subscriptions"): None,
 }
 
 

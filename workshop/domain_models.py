@@ -11,20 +11,27 @@ What it compares (see :mod:`workshop.domain` for how the models say it):
   or the value in the database is no longer allowed by the model's Enum/Literal);
 * product blocks, and the resource types they hold (block -> resource type links);
 * which blocks a product is made of (product -> block links);
-* which block uses which (block -> block relations, with ``min``/``max``).
+* which block uses which (block -> block relations). As in orchestrator-core, ``min`` and ``max``
+  are left NULL and not compared.
 
 A resource type that a block lost while it gained a new one may be a *rename*; a fixed input too.
-The generator asks (``Is resource type 'login' a rename of 'username'?``) instead of dropping one
-and adding the other, because a rename keeps the row's id and everything linked to it.
+The generator asks (``Do you wish to rename resource type username to login? [y/N]:``) instead
+of dropping one and adding the other, because a rename keeps the row's id and everything linked
+to it. (orchestrator-core asks the resource-type rename with a numbered menu; ``--updates``
+answers both the same way.)
 
-Then it asks, in a stable order (registry order, then field order), with these prompts, each
-prefixed by ``[the product, block or resource type]``:
+After the differences it prints orchestrator-core's warning and asks ``Confirm the above actions
+[y/n]:`` (not with ``--test``). Then orchestrator-core 5.5.0's questions, worded as there and in
+its order: every new product (``Supply the product description:``, ``Supply the product tag:``;
+the product type is the model's class name), every new fixed input (``Supply fixed input value
+for product P and fixed input F:``), every new block (``Supply the product block description:``,
+``Supply the product block tag:``), every new resource type (``Supply description for new
+resource type R:``). Where orchestrator-core goes by a set, the kit keeps the models' order.
 
-* for each new product: ``Product description:``, ``Product type:``, ``Product tag:``, then
-  ``Fixed input value:`` for each of its fixed inputs;
-* for each new fixed input of an existing product: ``Fixed input value:``;
-* for each new block: ``Product block description:``, ``Product block tag:``;
-* for each new resource type: ``Resource type description:``.
+The file it writes holds the SQL of each step as orchestrator-core writes it,
+``conn.execute(sa.text(...))`` with the SQL in triple quotes, and imports nothing of the kit's:
+it runs unchanged in a real app. The kit's own additions: inserts that skip a row already there
+(``ON CONFLICT DO NOTHING``), answers checked against the models' Enums, and the trial run below.
 
 Before anything is written, the migration is tried for real in a transaction that is rolled back:
 the upgrade, then the downgrade, and a check that the downgrade brought every product table back
@@ -38,6 +45,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import select
 import sys
 import traceback
@@ -55,33 +63,33 @@ from workshop import orchestrator_schema as schema
 from workshop.errors import WorkshopError
 
 INPUTS_HELP = """\
---inputs answers the questions without asking, for tests, CI and lessons. It is a JSON object,
-given inline or as a file path. It follows orchestrator-core's --inputs (a key per product, block
-or resource type name), plus "updates" for renames, as its --updates:
+--inputs answers the questions without asking, for tests, CI and lessons: a JSON object, inline,
+as orchestrator-core takes it (the kit also takes a file path). A key per product, block or
+resource type name:
 
   {
     "User internal": {"description": "user administration - internal",
-                      "product_type": "User", "tag": "USER_INT",
+                      "tag": "USER_INT",
                       "affiliation": "internal"},          <- a fixed input's value
     "UserBlock":     {"description": "user block", "tag": "UB"},
-    "username":      {"description": "name of the user"},
-    "updates": {"resource_types": {"username": "login"},    <- old name -> new name
-                "fixed_inputs": {"User internal": {"affiliation": "kind"}}}
+    "username":      {"description": "name of the user"}
   }
 
-Entries for things that exist already are ignored, so one file serves every run; a fixed-input
-value that differs from the database's becomes a change. With "updates" present, every rename
-question is answered by it (a pair it does not list is not a rename). A question that --inputs
-does not answer is asked on the terminal. Where no answer can come (a notebook's `!` cell, stdin
-closed or silent) the generator stops at once and names the missing answer.
-products/workshop_answers.json holds the workshop's answers."""
+--updates gives renames, as orchestrator-core's --updates (old name -> new name):
 
-QUESTION_KEYS = {
-    "product": ("description", "product_type", "tag"),
-    "product block": ("description", "tag"),
-    "resource type": ("description",),
-}
+  {"resource_types": {"username": "login"},
+   "fixed_inputs": {"User internal": {"affiliation": "kind"}}}
 
+With --updates present, every rename question is answered by it (a pair it does not list is not
+a rename). Entries for things that exist already are ignored, so one set of answers serves every
+run. A question that --inputs does not answer is asked on the terminal, and so is
+"Confirm the above actions [y/n]:" (not with --test): answer it with `echo y | ` before the
+command, as with orchestrator-core. Where no answer can come (a notebook's `!` cell, stdin closed
+or silent) the generator stops at once and names the missing answer. The product type is the
+model's class name; a "product_type" in --inputs is not used. products/workshop_answers.json
+holds the workshop's answers: --inputs "$(cat products/workshop_answers.json)" works in both."""
+
+INPUTS_EXAMPLE_UPDATES = """e.g. --updates '{"resource_types": {"username": "login"}}'."""
 
 # --- the two sides -------------------------------------------------------------------------
 
@@ -271,21 +279,20 @@ class Answers:
 
     def value(
         self,
-        subject: str,
-        prompt: str,
+        question: str,
         *,
         entry: str,
         key: str,
         check: Callable[[str], str | None] | None = None,
     ) -> str:
-        """The answer to ``[subject] prompt``, from ``--inputs[entry][key]`` or asked."""
+        """The answer to ``question`` (worded as orchestrator-core words it), from
+        ``--inputs[entry][key]`` or asked."""
 
         def problem(answer: str) -> str | None:
             if not answer.strip():
                 return "needs an answer"
             return check(answer) if check else None
 
-        question = f"[{subject}] {prompt}"
         given = self.given(entry, key)
         if given is not None:
             reason = problem(given)
@@ -294,7 +301,7 @@ class Answers:
                     f'--inputs: "{entry}" -> "{key}" is {given!r}, which {reason}.',
                     fix="Correct that answer in the --inputs JSON.",
                 )
-            print(f"{question} {given}   (from --inputs)")
+            print(f"{question}{given}   (from --inputs)")
             return given
         while True:
             answer = self._ask(question, entry=entry, key=key).strip()
@@ -303,12 +310,11 @@ class Answers:
                 return answer
             print(f"  That answer {reason}.")
 
-    def is_rename(self, subject: str, kind: str, old: str, new: str, updates: dict) -> bool:
-        """``[subject] Is <kind> 'new' a rename of 'old'? [y/N]``."""
-        question = f"[{subject}] Is {kind} {new!r} a rename of {old!r}? [y/N]"
+    def is_rename(self, question: str, kind: str, old: str, new: str, updates: dict) -> bool:
+        """``question`` (``... [y/N]: ``) answered from ``--updates``, or asked."""
         if "updates" in self.inputs:
             renamed = updates.get(old) == new
-            print(f"{question} {'y' if renamed else 'n'}   (from --inputs)")
+            print(f"{question}{'y' if renamed else 'n'}   (from --updates)")
             return renamed
         while True:
             answer = self._ask(question, entry="updates", key=kind).strip().lower()
@@ -318,18 +324,22 @@ class Answers:
                 return False
             print("  Please answer y or n.")
 
+    def confirm(self) -> bool:
+        """orchestrator-core's ``Confirm the above actions [y/n]: `` (default no). As there, an
+        answer with a ``y`` in it goes on; ``--inputs`` does not answer it."""
+        answer = self._ask(CONFIRM, entry="confirm", key="confirm")
+        return "y" in (answer.strip() or "n").lower()
+
     def _ask(self, question: str, *, entry: str, key: str) -> str:
         why_not = self._no_answer_can_come()
         if why_not is not None:
             raise _unanswerable(question, entry, key, why_not, has_inputs=bool(self.inputs))
         try:
-            answer = self.ask(f"{question} ")
+            answer = self.ask(question)
         except EOFError:
             print()
-            raise WorkshopError(
-                f'No answer to "{question}": the input ended.',
-                fix="Answer every question, or give the answers with --inputs "
-                "(see `python main.py db migrate-domain-models --help`).",
+            raise _unanswerable(
+                question, entry, key, "its input ended", has_inputs=bool(self.inputs)
             ) from None
         if self.echo_typed:
             print(answer)
@@ -367,6 +377,11 @@ class Answers:
         )
 
 
+#: orchestrator-core's question before it writes anything (not asked with ``--test``).
+CONFIRM = "Confirm the above actions [y/n]: "
+#: orchestrator-core's warning, printed before that question whatever the changes are.
+WARNING = "WARNING: Deleting products will also delete its subscriptions."
+
 #: How long an answer may take to arrive through a pipe before the generator gives up.
 STDIN_WAIT_SECONDS = 5
 IN_A_NOTEBOOK = "it runs in a notebook cell, where nothing can be typed"
@@ -377,9 +392,16 @@ def _unanswerable(
 ) -> WorkshopError:
     """The error for a question that would wait forever: which answer is missing, and how to give
     it. A new name the generator asks about is often a typo in the models, so that is said too."""
+    if entry == "confirm":
+        return WorkshopError(
+            f'No answer to "{question.strip()}", and it cannot be asked: {why}. Nothing was '
+            "written.",
+            fix="Answer it on the command's input, as in orchestrator-core: put `echo y | ` "
+            "before the command (or run it in a terminal, where it asks).",
+        )
     if entry == "updates":
-        missing = '--inputs has no "updates"' if has_inputs else "no --inputs gave it"
-        example = '{"updates": {"resource_types": {"old": "new"}}}'
+        missing = "no --updates gave it"
+        example = '{"resource_types": {"old": "new"}}'
         typo = ""
     else:
         missing = f'--inputs has no "{entry}" -> "{key}"' if has_inputs else "no --inputs gave it"
@@ -389,11 +411,12 @@ def _unanswerable(
             "command again. Otherwise add "
         )
     return WorkshopError(
-        f'No answer to "{question}": {missing}, and it cannot be asked: {why}. Nothing was '
-        "written.",
+        f'No answer to "{question.strip()}": {missing}, and it cannot be asked: {why}. '
+        "Nothing was written.",
         fix=(typo or "Add ")
-        + f"the answer to --inputs, e.g. --inputs '{example}' (with the other answers), or run "
-        "the command in a terminal, where it asks.",
+        + f"the answer to --{'updates' if entry == 'updates' else 'inputs'}, e.g. "
+        f"--{'updates' if entry == 'updates' else 'inputs'} '{example}' (with the other answers), "
+        "or run the command in a terminal, where it asks.",
     )
 
 
@@ -436,25 +459,28 @@ def _checked_inputs(inputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return checked
 
 
-def load_inputs(value: str | Mapping[str, Any] | None) -> dict[str, Any]:
-    """``--inputs``: a JSON object given inline (it starts with ``{``) or as a file path."""
+def load_inputs(
+    value: str | Mapping[str, Any] | None, *, option: str = "--inputs"
+) -> dict[str, Any]:
+    """``--inputs`` (or ``--updates``): a JSON object given inline, as orchestrator-core takes
+    it, or (the kit's addition) as a file path."""
     if value is None:
         return {}
     if isinstance(value, Mapping):
         return dict(value)
     text = value.strip()
-    source = "the --inputs JSON"
+    source = f"the {option} JSON"
     if not text.startswith(("{", "[")):
         file = Path(text).expanduser()
         if not file.is_file() and not file.is_absolute() and (paths.root() / file).is_file():
             file = paths.root() / file
         if not file.is_file():
             raise WorkshopError(
-                f"--inputs {value}: there is no such file, and it is not a JSON object either.",
+                f"{option} {value}: there is no such file, and it is not a JSON object either.",
                 fix="Give a JSON file (e.g. products/workshop_answers.json) or inline JSON "
                 '({"User Group": {"description": "..."}}).',
             )
-        text, source = file.read_text(), str(value)
+        text, source = file.read_text(encoding="utf-8"), str(value)
     try:
         loaded = json.loads(text)
     except json.JSONDecodeError as error:
@@ -462,7 +488,25 @@ def load_inputs(value: str | Mapping[str, Any] | None) -> dict[str, Any]:
             f"{source} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}).",
             fix="Check quotes, commas and braces; every key and text answer needs double quotes.",
         ) from None
+    if option != "--inputs":
+        if not isinstance(loaded, dict):
+            raise WorkshopError(f"{option} must be a JSON object.", fix=INPUTS_EXAMPLE_UPDATES)
+        return loaded
     return _checked_inputs(loaded)
+
+
+def _with_updates(inputs: dict[str, Any], updates: str | Mapping[str, Any] | None) -> dict:
+    """``--updates`` (orchestrator-core's renames: ``{"resource_types": {"old": "new"},
+    "fixed_inputs": {"product": {"old": "new"}}}``) joined to the answers as their "updates"."""
+    if updates is None:
+        return inputs
+    loaded = load_inputs(updates, option="--updates")
+    if "updates" in inputs:
+        raise WorkshopError(
+            '--inputs has "updates" and --updates is given too.',
+            fix="Give the renames once, with --updates, as orchestrator-core takes them.",
+        )
+    return _checked_inputs({**inputs, "updates": loaded})
 
 
 # --- comparing -----------------------------------------------------------------------------
@@ -565,8 +609,9 @@ def compare(models: ModelSide, database: DatabaseSide, answers: Answers) -> Diff
             for old in gone:
                 if old in taken:
                     continue
+                question = f"Do you wish to rename resource type {old} to {new}? [y/N]: "
                 if answers.is_rename(
-                    block, "resource type", old, new, updates.get("resource_types", {})
+                    question, "resource type", old, new, updates.get("resource_types", {})
                 ):
                     taken.add(old)
                     diff.renamed_resource_types.append((old, new))
@@ -590,8 +635,12 @@ def compare(models: ModelSide, database: DatabaseSide, answers: Answers) -> Diff
             for old in gone:
                 if old not in database.fixed_inputs[product]:
                     continue
+                question = (
+                    f"Do you wish to rename fixed input {old} to {new} for product {product}? "
+                    "[y/N]: "
+                )
                 if answers.is_rename(
-                    product, "fixed input", old, new, fixed_updates.get(product, {})
+                    question, "fixed input", old, new, fixed_updates.get(product, {})
                 ):
                     diff.renamed_fixed_inputs.append((product, old, new))
                     database.rename_fixed_input(product, old, new)
@@ -657,11 +706,8 @@ def compare(models: ModelSide, database: DatabaseSide, answers: Answers) -> Diff
     )
     diff.new_relations = [pair for pair in models.relations if pair not in database.relations]
     diff.removed_relations = sorted(set(database.relations) - set(models.relations))
-    diff.changed_relations = [
-        (pair, database.relations[pair], counts)
-        for pair, counts in models.relations.items()
-        if pair in database.relations and database.relations[pair] != counts
-    ]
+    # min and max are not compared: orchestrator-core's generator leaves them NULL and never
+    # reads them, and so does the kit's (see the lesson on the generator).
     diff.removed_product_workflows = sorted(
         link for link in database.product_workflows if link[0] in diff.removed_products
     )
@@ -700,13 +746,6 @@ class Step:
         """The call as one line of Python."""
         return f"{self.helper}({', '.join(self._parts())})"
 
-    def code(self) -> list[str]:
-        """The call as lines of a function body: one, or one per argument when too long."""
-        line = f"    {self.one_line()}"
-        if len(line) <= 100:
-            return [line]
-        return [f"    {self.helper}(", *(f"        {part}," for part in self._parts()), "    )"]
-
 
 def _python(value: Any) -> str:
     """A literal, with double quotes where that needs no escaping (as ruff format writes them)."""
@@ -726,11 +765,13 @@ def _step(helper: str, *args: Any, **kwargs: Any) -> Step:
 
 @dataclasses.dataclass(frozen=True)
 class Change:
-    """A step of ``upgrade()`` and the step of ``downgrade()`` that undoes it."""
+    """A step of ``upgrade()`` and the step of ``downgrade()`` that undoes it. One of them is
+    None for a step with no inverse: deleting the subscriptions that use a row before the row, as
+    orchestrator-core's generated migrations do."""
 
     group: str
-    up: Step
-    down: Step
+    up: Step | None
+    down: Step | None
 
 
 def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers) -> list[Change]:
@@ -743,7 +784,7 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
     """
     changes: list[Change] = []
 
-    def add(group: str, up: Step, down: Step) -> None:
+    def add(group: str, up: Step | None, down: Step | None) -> None:
         changes.append(Change(group, up, down))
 
     for old, new in diff.renamed_resource_types:
@@ -761,8 +802,7 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
     for product, name, old, new, _why in diff.changed_values:
         field = models.fixed_inputs[product][name]
         value = new or answers.value(
-            f"{product} / {name}",
-            "Fixed input value:",
+            f"Supply a new value for product {product} and fixed input {name} (now {old!r}): ",
             entry=product,
             key=name,
             check=lambda answer, field=field, old=old: (
@@ -822,6 +862,7 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
         )
     for name in diff.removed_products:
         row = database.products[name]
+        add("Remove products", _step("delete_product_subscriptions", name), None)
         add(
             "Remove products",
             _step("delete_product", name),
@@ -837,6 +878,7 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
         )
     for name in diff.removed_blocks:
         row = database.blocks[name]
+        add("Remove product blocks", _step("delete_product_block_instances", name), None)
         add(
             "Remove product blocks",
             _step("delete_product_block", name),
@@ -851,6 +893,7 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
         )
     for name in diff.removed_resource_types:
         row = database.resource_types[name]
+        add("Remove resource types", _step("delete_resource_type_values", name), None)
         add(
             "Remove resource types",
             _step("delete_resource_type", name),
@@ -862,19 +905,20 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
             ),
         )
 
-    # Additions: rows first, then the links. Questions in a stable order: products with their
-    # fixed inputs, fixed inputs of existing products, blocks, resource types.
+    # Additions: rows first, then the links. The questions come as orchestrator-core 5.5.0 asks
+    # them, in its order: every new product (description, tag; the product type is the model's
+    # class name), every new fixed input, every new block, every new resource type. Where
+    # orchestrator-core goes by a set (fixed inputs, resource types), the kit keeps the models'
+    # order, so that the same models always give the same questions.
     products = []
     for name in diff.new_products:
-        description = answers.value(name, "Product description:", entry=name, key="description")
-        product_type = answers.value(
-            name,
-            "Product type:",
-            entry=name,
-            key="product_type",
-            check=_product_type_check(models.products[name], database),
+        product_type = models.products[name].__name__
+        print(f"Product: {product_type} {name}")
+        _unused_product_type(answers, name, product_type)
+        description = answers.value(
+            "Supply the product description: ", entry=name, key="description"
         )
-        tag = answers.value(name, "Product tag:", entry=name, key="tag", check=_at_most(20))
+        tag = answers.value("Supply the product tag: ", entry=name, key="tag", check=_at_most(20))
         products.append(
             _step(
                 "create_product",
@@ -884,40 +928,60 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
                 tag=tag,
             )
         )
-        for field in models.fixed_inputs[name].values():
-            products.append(_fixed_input_step(name, field, answers))
     fixed_inputs = [
         _fixed_input_step(product, models.fixed_inputs[product][name], answers)
         for product, name in diff.new_fixed_inputs
-        if product not in diff.new_products
     ]
     blocks = []
     for name in diff.new_blocks:
+        print(f"Product block: {name}")
         description = answers.value(
-            name, "Product block description:", entry=name, key="description"
+            "Supply the product block description: ", entry=name, key="description"
         )
-        tag = answers.value(name, "Product block tag:", entry=name, key="tag", check=_at_most(20))
+        tag = answers.value(
+            "Supply the product block tag: ", entry=name, key="tag", check=_at_most(20)
+        )
         blocks.append(_step("create_product_block", name, description=description, tag=tag))
     resource_types = [
         _step(
             "create_resource_type",
             name,
-            answers.value(name, "Resource type description:", entry=name, key="description"),
+            answers.value(
+                f"Supply description for new resource type {name}: ",
+                entry=name,
+                key="description",
+            ),
         )
         for name in diff.new_resource_types
     ]
 
+    # The downgrade deletes what uses a new row before the row, as orchestrator-core's does: a
+    # subscription made after the upgrade would otherwise keep it in use (NO ACTION).
     for step in resource_types:
-        add("New resource types", step, _step("delete_resource_type", step.args[0]))
+        add(
+            "New resource types",
+            step,
+            _step("delete_resource_type", step.args[0]),
+        )
+        add(
+            "New resource types",
+            None,
+            _step("delete_resource_type_values", step.args[0]),
+        )
     for step in blocks:
         add("New product blocks", step, _step("delete_product_block", step.args[0]))
-    for step in products:
-        inverse = (
-            _step("delete_product", step.args[0])
-            if step.helper == "create_product"
-            else _step("delete_fixed_input", *step.args[:2])
+        add(
+            "New product blocks",
+            None,
+            _step("delete_product_block_instances", step.args[0]),
         )
-        add("New products", step, inverse)
+    for step in products:
+        add("New products", step, _step("delete_product", step.args[0]))
+        add(
+            "New products",
+            None,
+            _step("delete_product_subscriptions", step.args[0]),
+        )
     for step in fixed_inputs:
         add("New fixed inputs", step, _step("delete_fixed_input", *step.args[:2]))
     for product, block in diff.new_product_blocks:
@@ -927,10 +991,9 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
             _step("delete_product_product_block", product, block),
         )
     for in_use_by, depends_on in diff.new_relations:
-        low, high = models.relations[(in_use_by, depends_on)]
         add(
             "Blocks that use other blocks",
-            _step("create_product_block_relation", in_use_by, depends_on, min=low, max=high),
+            _step("create_product_block_relation", in_use_by, depends_on),
             _step("delete_product_block_relation", in_use_by, depends_on),
         )
     for block, resource_type in diff.new_block_resource_types:
@@ -942,32 +1005,16 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
     return changes
 
 
-def _product_type_check(
-    model: type[domain.SubscriptionModel], database: DatabaseSide
-) -> Callable[[str], str | None]:
-    """A product type is at most 255 characters, and written as the kit writes it.
-
-    Product types are compared exactly (``WHERE product_type = 'User'``), so ``user`` next to
-    ``User`` would be a second type. An answer that differs only in case from the model's class
-    name, or from a product type already in the table, is refused.
-    """
-    known = [model.__name__]
-    known += sorted({row["product_type"] for row in database.products.values()} - {None})
-
-    def check(answer: str) -> str | None:
-        if len(answer) > 255:
-            return "is longer than 255 characters"
-        if answer in known:
-            return None
-        for spelled in known:
-            if answer != spelled and answer.casefold() == spelled.casefold():
-                return (
-                    f"differs from {spelled!r} only in case; product types are compared exactly, "
-                    f"so write {spelled!r}"
-                )
-        return None
-
-    return check
+def _unused_product_type(answers: Answers, product: str, product_type: str) -> None:
+    """orchestrator-core takes the product type from the model's class name and ignores
+    ``product_type`` in ``--inputs``; say so when that answer differs, instead of ignoring it
+    silently."""
+    given = answers.given(product, "product_type")
+    if given is not None and given != product_type:
+        print(
+            f"  Note: --inputs gives {product!r} the product type {given!r}; the product type is "
+            f"the model's class name, {product_type!r}, as in orchestrator-core."
+        )
 
 
 def _at_most(length: int) -> Callable[[str], str | None]:
@@ -979,8 +1026,7 @@ def _at_most(length: int) -> Callable[[str], str | None]:
 
 def _fixed_input_step(product: str, field: domain.FixedInputField, answers: Answers) -> Step:
     value = answers.value(
-        f"{product} / {field.name}",
-        "Fixed input value:",
+        f"Supply fixed input value for product {product} and fixed input {field.name}: ",
         entry=product,
         key=field.name,
         check=field.check,
@@ -1018,16 +1064,22 @@ def _recording(conn: sa.Connection) -> Iterator[list[str]]:
         sa.event.remove(conn, "before_execute", record)
 
 
-def _run_steps(conn: sa.Connection, steps: list[Step]) -> list[tuple[Step, list[str]]]:
+#: A step as it ran: its group, the step, and the SQL statements it ran.
+Done = tuple[str, Step, list[str]]
+
+
+def _run_steps(conn: sa.Connection, steps: list[tuple[str, Step | None]]) -> list[Done]:
     done = []
-    for step in steps:
+    for group, step in steps:
+        if step is None:
+            continue
         with _recording(conn) as sql:
             step.run(conn)
-        done.append((step, sql))
+        done.append((group, step, sql))
     return done
 
 
-def try_out(changes: list[Change]) -> tuple[list, list]:
+def try_out(changes: list[Change]) -> tuple[list[Done], list[Done]]:
     """Run upgrade and downgrade in a transaction that is rolled back; check the round trip.
 
     Returns the SQL of each step, for ``--test``. Raises when a step fails or the downgrade
@@ -1037,8 +1089,8 @@ def try_out(changes: list[Change]) -> tuple[list, list]:
         transaction = conn.begin()
         try:
             before = snapshot(conn)
-            up = _run_steps(conn, [change.up for change in changes])
-            down = _run_steps(conn, [change.down for change in reversed(changes)])
+            up = _run_steps(conn, [(change.group, change.up) for change in changes])
+            down = _run_steps(conn, [(change.group, change.down) for change in reversed(changes)])
             after = snapshot(conn)
         except sa.exc.SQLAlchemyError as error:
             raise WorkshopError(
@@ -1058,30 +1110,36 @@ def try_out(changes: list[Change]) -> tuple[list, list]:
     return up, down
 
 
-def _body(changes: list[Change], *, downgrade: bool) -> str:
-    """The statements of ``upgrade()`` or ``downgrade()``, with a comment per group."""
+def _body(done: list[Done], *, downgrade: bool) -> str:
+    """The statements of ``upgrade()`` or ``downgrade()``: the SQL that the trial run ran, as
+    orchestrator-core writes it (``conn.execute(sa.text(\"\"\"...\"\"\"))``), with a comment
+    per group. So the file needs nothing of the kit's and runs as it is in a real app."""
     lines = ["    conn = op.get_bind()"]
     group = None
-    ordered = reversed(changes) if downgrade else changes
-    for change in ordered:
-        if change.group != group:
-            group = change.group
+    for name, _, statements in done:
+        if name != group:
+            group = name
             lines += ["", f"    # {'Undo: ' + group.lower() if downgrade else group}"]
-        lines += (change.down if downgrade else change.up).code()
+        for sql in statements:
+            lines.append(f'    conn.execute(sa.text("""\n{_sql_text(sql)}\n    """))')
     # The template indents the first line itself.
     return "\n".join(lines)[4:]
 
 
-def _imports(changes: list[Change]) -> str:
-    names = sorted({step.helper for change in changes for step in (change.up, change.down)})
-    return (
-        "\nfrom workshop.product_helpers import (\n"
-        + "".join(f"    {name},\n" for name in names)
-        + ")"
-    )
+def _sql_text(sql: str) -> str:
+    """``sql`` for the inside of a triple-quoted ``sa.text()`` argument.
+
+    ``sa.text`` reads ``:word`` as a bound parameter, so a colon before a word (in a
+    description, say) is escaped as ``\\:``; then backslashes and quotes are escaped for
+    Python. The trailing ``;`` goes, as in orchestrator-core's files.
+    """
+    text = re.sub(r"(?<![:\w\\]):(?=\w)", r"\\:", sql.rstrip().removesuffix(";"))
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
-def write_migration(message: str, changes: list[Change], *, rev_id: str | None = None) -> Path:
+def write_migration(
+    message: str, up: list[Done], down: list[Done], *, rev_id: str | None = None
+) -> Path:
     """Write the migration into the data branch (creating the branch when it is missing)."""
     target = data_branch.revision_arguments(f"{data_branch.DATA}@head")
     script = commands.script_directory()
@@ -1099,9 +1157,9 @@ def write_migration(message: str, changes: list[Change], *, rev_id: str | None =
             depends_on=target.get("depends_on"),
             # The project's folder, not the kit's schema location (orchestrator_versions).
             version_path=str(paths.versions_dir()),
-            imports=_imports(changes),
-            upgrades=_body(changes, downgrade=False),
-            downgrades=_body(changes, downgrade=True),
+            imports="",
+            upgrades=_body(up, downgrade=False),
+            downgrades=_body(down, downgrade=True),
         )
 
     made = commands.run(generate)
@@ -1185,9 +1243,11 @@ def migrate_domain_models(
     *,
     registry: domain.Registry | None = None,
     inputs: str | Mapping[str, Any] | None = None,
+    updates: str | Mapping[str, Any] | None = None,
     test: bool = False,
     rev_id: str | None = None,
     ask: Callable[[str], str] = input,
+    confirmed: bool = False,
 ) -> Outcome:
     """Compare the domain models with the database and write the migration that aligns them.
 
@@ -1195,12 +1255,14 @@ def migrate_domain_models(
     ``inputs``: answers, as a dict, a JSON string or a JSON file path (see :data:`INPUTS_HELP`).
     ``test``: print the SQL of upgrade and downgrade, write nothing. ``rev_id``: a fixed revision
     id (lessons), else a random one. ``ask`` asks a question (``input`` by default).
+    ``confirmed``: for a program that calls this, the answer to "Confirm the above actions"
+    (the command line always asks it, as orchestrator-core does).
     """
     if not message or not message.strip():
         raise WorkshopError(
             "The migration needs a message.", fix='e.g. "Add User and UserGroup products".'
         )
-    answers = Answers(load_inputs(inputs), ask=ask)
+    answers = Answers(_with_updates(load_inputs(inputs), updates), ask=ask)
     models = read_models(
         domain.check_registry(registry if registry is not None else load_registry())
     )
@@ -1216,25 +1278,29 @@ def migrate_domain_models(
     print("Differences between the domain models and the database:")
     for line in diff.summary():
         print(f"  {line}")
+    print(WARNING)
+    if not (test or confirmed or answers.confirm()):
+        print("Not confirmed: no migration file was written.")
+        return Outcome(None, [], [], [])
     changes = plan(diff, models, database, answers)
     up, down = try_out(changes)
-    upgrade_sql = [sql for _step, statements in up for sql in statements]
-    downgrade_sql = [sql for _step, statements in down for sql in statements]
+    upgrade_sql = [sql for _group, _step, statements in up for sql in statements]
+    downgrade_sql = [sql for _group, _step, statements in down for sql in statements]
 
     if test:
         for title, done in (("upgrade()", up), ("downgrade()", down)):
             print(f"\n-- {title}")
-            for step, statements in done:
+            for _group, step, statements in done:
                 print(f"-- {step.one_line()}")
                 for sql in statements:
                     print(sql)
         print("\nTest mode: checked in a transaction that was rolled back; no file was written.")
         return Outcome(None, changes, upgrade_sql, downgrade_sql)
 
-    path = write_migration(message, changes, rev_id=rev_id)
+    path = write_migration(message, up, down, rev_id=rev_id)
     print(
-        f"Wrote {paths.relative(str(path))}: {len(changes)} steps, each undone by downgrade() "
-        "(tried on the database and rolled back)."
+        f"Wrote {paths.relative(str(path))}: {len(upgrade_sql)} statements in upgrade(), "
+        f"{len(downgrade_sql)} in downgrade() (tried on the database and rolled back)."
     )
     print("Apply it with: PYTHONPATH=. python main.py db upgrade heads")
     return Outcome(path, changes, upgrade_sql, downgrade_sql)

@@ -5,10 +5,10 @@ this track, with the same commands and options:
 
     db revision -m MSG [--head H] [--autogenerate]    a new revision (default head: data@head)
     db upgrade [REV]                                   default: heads (both branches)
-    db downgrade [REV]                                 default: -1 (one step)
+    db downgrade [REV]                                 default: one step back
     db heads | db current | db history [--verbose]
     db merge REV... -m MSG
-    db migrate-domain-models MESSAGE [--inputs FILE|JSON] [--test]
+    db migrate-domain-models MESSAGE [--inputs JSON] [--updates JSON] [--test]
 
 ``db revision`` starts the data branch as orchestrator-core 5.5.0's does: when no revision
 carries the label ``data``, it first writes an empty "Create data head." revision (no parent,
@@ -17,8 +17,10 @@ See :func:`workshop.data_branch.ensure_data_head`.
 
 Differences from orchestrator-core, each on purpose:
 
-* ``--rev-id`` fixes a revision id, so that lesson outputs are the same on every run (the data
-  head then gets ``data0000``).
+* ``WORKSHOP_REV_ID=data0001`` before the command (or ``--rev-id data0001``) fixes the new
+  revision's id, so that lesson outputs are the same on every run (the data head then gets
+  ``data0000``). The lessons use the variable: orchestrator-core ignores it, so the same command
+  line runs in a real app (where ``--rev-id`` is "No such option").
 * Mistakes end with a message and a fix (exit status 1, or 2 for a bad command line), never a
   traceback; ``--traceback`` shows it anyway.
 
@@ -29,6 +31,7 @@ uses (``WORKSHOP_DATABASE_URL`` or the embedded PostgreSQL), like every other to
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -41,6 +44,13 @@ from alembic.util import messaging
 
 from workshop import commands, data_branch, domain, domain_models, orchestrator_versions, paths
 from workshop.errors import WorkshopError
+
+#: A fixed id for the revision a command writes, given before the command as the lessons do.
+REV_ID_ENV = "WORKSHOP_REV_ID"
+REV_ID_HELP = (
+    f"a fixed revision id instead of a random one (the kit's; or {REV_ID_ENV}=ID before the "
+    "command, which orchestrator-core ignores)"
+)
 
 
 def _revision(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
@@ -78,6 +88,20 @@ def _upgrade(args: argparse.Namespace, _registry: domain.Registry | None) -> Non
 
 
 def _downgrade(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
+    if args.revision is None:
+        commands.run(command.downgrade, "-1")
+        return
+    if args.revision.startswith("-"):
+        # orchestrator-core's CLI (typer) reads -1 as an option and stops: "No such option: -1".
+        # The kit says so, instead of accepting a command that fails in a real app.
+        raise WorkshopError(
+            f"`db downgrade {args.revision}`: orchestrator-core's command line reads "
+            f"{args.revision} as an option and refuses it (No such option: {args.revision}), so "
+            "the kit does too.",
+            fix="`PYTHONPATH=. python main.py db downgrade` alone goes one step back. For more, "
+            "name the revision to go back to (e.g. `db downgrade data0001`), or count from a "
+            f"branch's head: `db downgrade data@{args.revision}`.",
+        )
     commands.run(command.downgrade, args.revision)
 
 
@@ -115,7 +139,12 @@ def _migrate_domain_models(args: argparse.Namespace, registry: domain.Registry |
     if args.test:
         print("Test mode: no migration file will be written.")
     domain_models.migrate_domain_models(
-        args.message, registry=registry, inputs=args.inputs, test=args.test, rev_id=args.rev_id
+        args.message,
+        registry=registry,
+        inputs=args.inputs,
+        updates=args.updates,
+        test=args.test,
+        rev_id=args.rev_id,
     )
 
 
@@ -166,7 +195,7 @@ def parser(prog: str = "main.py") -> argparse.ArgumentParser:
         action="store_true",
         help="compare the product tables with their description and write the difference",
     )
-    revision.add_argument("--rev-id", help="a fixed revision id instead of a random one")
+    revision.add_argument("--rev-id", help=REV_ID_HELP)
 
     upgrade = verb("upgrade", _upgrade, "upgrade the database (default: heads)")
     upgrade.add_argument("revision", nargs="?", default="heads", metavar="REV")
@@ -175,9 +204,10 @@ def parser(prog: str = "main.py") -> argparse.ArgumentParser:
         "downgrade",
         _downgrade,
         "downgrade the database (default: one step back)",
-        "Downgrade the database. REV: -1 (the default), data@base, base, a revision id...",
+        "Downgrade the database. REV: a revision id, data@-1, data@base, base... With no REV: "
+        "one step back. As in orchestrator-core, REV cannot start with '-' (write data@-1).",
     )
-    downgrade.add_argument("revision", nargs="?", default="-1", metavar="REV")
+    downgrade.add_argument("revision", nargs="?", metavar="REV")
 
     heads = verb("heads", _heads, "show the newest revision of each branch")
     heads.add_argument("-v", "--verbose", action="store_true")
@@ -192,7 +222,7 @@ def parser(prog: str = "main.py") -> argparse.ArgumentParser:
     merge = verb("merge", _merge, "join heads with a merge revision")
     merge.add_argument("revisions", nargs="+", metavar="REV", help="e.g. heads, or two ids")
     merge.add_argument("-m", "--message", required=True, help="what the merge is for")
-    merge.add_argument("--rev-id", help="a fixed revision id instead of a random one")
+    merge.add_argument("--rev-id", help=REV_ID_HELP)
 
     migrate = verb(
         "migrate-domain-models",
@@ -213,9 +243,12 @@ def parser(prog: str = "main.py") -> argparse.ArgumentParser:
         "--inputs", metavar="FILE|JSON", help="answers to the questions (format below)"
     )
     migrate.add_argument(
+        "--updates", metavar="JSON", help="renames, as orchestrator-core's --updates (below)"
+    )
+    migrate.add_argument(
         "--test", action="store_true", help="print the SQL of upgrade and downgrade; write no file"
     )
-    migrate.add_argument("--rev-id", help="a fixed revision id instead of a random one")
+    migrate.add_argument("--rev-id", help=REV_ID_HELP)
     return main
 
 
@@ -234,6 +267,8 @@ def main(
         args = parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as done:  # --help, or a mistake argparse has explained
         return done.code if isinstance(done.code, int) else (1 if done.code else 0)
+    if getattr(args, "rev_id", "") is None:
+        args.rev_id = os.environ.get(REV_ID_ENV) or None
     # Alembic wraps status lines ("Generating <path> ...  done") to the terminal's width; a path
     # cut in two can no longer be shown relative to the project, and where it is cut depends on
     # the folder's name. Print them whole, as the kit's verbs do in a notebook.

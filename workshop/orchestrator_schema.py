@@ -305,6 +305,23 @@ processes = sa.Table(
     **_TABLE_OPTIONS,
 )
 
+processes_subscriptions = sa.Table(
+    "processes_subscriptions",
+    metadata,
+    _uuid("id"),
+    sa.Column("pid", sa.Uuid, nullable=False),
+    sa.Column("subscription_id", sa.Uuid, nullable=False),
+    _created_at(),
+    sa.Column("workflow_target", sa.String(255), server_default="CREATE", nullable=True),
+    sa.PrimaryKeyConstraint("id", name="processes_subscriptions_pkey"),
+    _cascade("processes_subscriptions", "pid", "processes.pid"),
+    _in_use("processes_subscriptions", "subscription_id", "subscriptions.subscription_id"),
+    sa.Index("ix_processes_subscriptions_pid", "pid"),
+    sa.Index("ix_processes_subscriptions_subscription_id", "subscription_id"),
+    sa.Index("processes_subscriptions_ix", "pid", "subscription_id"),
+    **_TABLE_OPTIONS,
+)
+
 #: Every product table, parents before children: delete rows in reverse order.
 TABLES: tuple[sa.Table, ...] = (
     products,
@@ -326,6 +343,7 @@ SUBSCRIPTION_TABLES: tuple[sa.Table, ...] = (
     subscription_instances,
     subscription_instance_values,
     processes,
+    processes_subscriptions,
 )
 
 

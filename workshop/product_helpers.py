@@ -66,10 +66,13 @@ __all__ = [
     "delete_product",
     "delete_product_block",
     "delete_product_block_relation",
+    "delete_product_block_instances",
     "delete_product_block_resource_type",
     "delete_product_product_block",
+    "delete_product_subscriptions",
     "delete_product_workflow",
     "delete_resource_type",
+    "delete_resource_type_values",
     "delete_workflow",
     "get_fixed_input_id",
     "get_product_block_id",
@@ -101,6 +104,12 @@ def _id_of(kind: str, name: str) -> sa.ScalarSelect[Any]:
     """``(SELECT <id> FROM <table> WHERE <name column> = :name)``, for use inside a statement."""
     table, id_column, name_column, _ = _NAMED[kind]
     return sa.select(table.c[id_column]).where(table.c[name_column] == name).scalar_subquery()
+
+
+def _ids_of(kind: str, name: str) -> sa.Select[Any]:
+    """``SELECT <id> FROM <table> WHERE <name column> = :name``, for ``IN (...)``."""
+    table, id_column, name_column, _ = _NAMED[kind]
+    return sa.select(table.c[id_column]).where(table.c[name_column] == name)
 
 
 def _lookup(conn: sa.Connection, kind: str, name: str) -> uuid.UUID | None:
@@ -241,6 +250,32 @@ def delete_product(conn: sa.Connection, name: str) -> None:
     conn.execute(sa.delete(schema.products).where(schema.products.c.name == name))
 
 
+def delete_product_subscriptions(conn: sa.Connection, name: str) -> None:
+    """Delete the subscriptions of a product, with their processes and instances.
+
+    A product that is in use cannot be deleted (the foreign keys are NO ACTION, as in
+    orchestrator-core), so orchestrator-core's generated migrations run these deletes first:
+    the processes that touched the subscriptions, the links to them, the instances, and the
+    subscriptions. Nothing brings them back: there is no inverse.
+    """
+    subscriptions = (
+        sa.select(schema.subscriptions.c.subscription_id)
+        .where(schema.subscriptions.c.product_id.in_(_ids_of("product", name)))
+        .scalar_subquery()
+    )
+    links = schema.processes_subscriptions
+    processes = sa.select(links.c.pid).where(links.c.subscription_id.in_(subscriptions))
+    conn.execute(sa.delete(schema.processes).where(schema.processes.c.pid.in_(processes)))
+    conn.execute(sa.delete(links).where(links.c.subscription_id.in_(subscriptions)))
+    instances = schema.subscription_instances
+    conn.execute(sa.delete(instances).where(instances.c.subscription_id.in_(subscriptions)))
+    conn.execute(
+        sa.delete(schema.subscriptions).where(
+            schema.subscriptions.c.product_id.in_(_ids_of("product", name))
+        )
+    )
+
+
 # --- product blocks ------------------------------------------------------------------------
 
 
@@ -272,6 +307,15 @@ def delete_product_block(conn: sa.Connection, name: str) -> None:
     conn.execute(sa.delete(schema.product_blocks).where(schema.product_blocks.c.name == name))
 
 
+def delete_product_block_instances(conn: sa.Connection, name: str) -> None:
+    """Delete the subscription instances of a product block (before the block itself, which
+    they would keep in use). As in orchestrator-core's generated migrations; no inverse."""
+    instances = schema.subscription_instances
+    conn.execute(
+        sa.delete(instances).where(instances.c.product_block_id.in_(_ids_of("product block", name)))
+    )
+
+
 # --- resource types ------------------------------------------------------------------------
 
 
@@ -300,6 +344,17 @@ def delete_resource_type(conn: sa.Connection, resource_type: str) -> None:
     """
     table = schema.resource_types
     conn.execute(sa.delete(table).where(table.c.resource_type == resource_type))
+
+
+def delete_resource_type_values(conn: sa.Connection, resource_type: str) -> None:
+    """Delete the subscriptions' values of a resource type (before the resource type itself,
+    which they would keep in use). As in orchestrator-core's generated migrations; no inverse."""
+    values = schema.subscription_instance_values
+    conn.execute(
+        sa.delete(values).where(
+            values.c.resource_type_id.in_(_ids_of("resource type", resource_type))
+        )
+    )
 
 
 def rename_resource_type(conn: sa.Connection, old: str, new: str) -> None:

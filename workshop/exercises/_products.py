@@ -16,6 +16,17 @@ from workshop import orchestrator_schema as schema
 from workshop.checks import NotYet, first_line, migrate
 
 CLI = "!PYTHONPATH=. python main.py db"
+
+
+def cli(rev_id: str, *, confirm: bool = False) -> str:
+    """The lessons' command line that writes revision ``rev_id``: the id fixed by
+    ``WORKSHOP_REV_ID`` in front (orchestrator-core ignores it), and with ``confirm`` the
+    ``echo y |`` that answers migrate-domain-models' "Confirm the above actions [y/n]:"."""
+    return (
+        f"!{'echo y | ' if confirm else ''}WORKSHOP_REV_ID={rev_id} PYTHONPATH=. python main.py db"
+    )
+
+
 KEYWORDS_HINT = (
     "SQLAlchemy 2 takes the values as one dict: "
     'conn.execute(sa.text("... :name ..."), {"name": value}), not conn.execute(text, name=value).'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from workshop import checks, commands
 from workshop.checks import NotYet, exercise, first_line, no_strays, revision_file
-from workshop.exercises._products import CLI, require_product_tables
+from workshop.exercises._products import CLI, cli, require_product_tables
 from workshop.orchestrator_versions import SCHEMA_HEAD
 
 HEADS = ("data0002", "schema0002")
@@ -18,25 +18,26 @@ def two_heads() -> str:
     revision_file(
         "data0000",
         parent=None,
-        hint="Run the lesson's cells from `db revision ... --rev-id data0001` on first: it "
-        "starts the data branch with data0000 (the data head), then writes data0001 on top.",
+        hint="Run the lesson's cells from `WORKSHOP_REV_ID=data0001 ... db revision ...` on "
+        "first: it starts the data branch with data0000 (the data head), then writes data0001 "
+        "on top.",
     )
     revision_file(
         "data0001",
         parent="data0000",
-        hint="Run the lesson's cells from `db revision ... --rev-id data0001` on first.",
+        hint="Run the lesson's cells from `WORKSHOP_REV_ID=data0001 ... db revision ...` on first.",
     )
     revision_file(
         "data0002",
         parent="data0001",
-        hint=f'Create it with: {CLI} revision --message "Register more products" '
-        "--head=data@head --rev-id data0002",
+        hint=f'Create it with: {cli("data0002")} revision --message "Register more products" '
+        "--head=data@head",
     )
     revision_file(
         "schema0002",
         parent=SCHEMA_HEAD,
-        hint=f'Create it with: {CLI} revision --message "New orchestrator release" '
-        "--head=schema@head --rev-id schema0002",
+        hint=f'Create it with: {cli("schema0002")} revision --message "New orchestrator release" '
+        "--head=schema@head",
     )
     try:
         heads = checks.heads()

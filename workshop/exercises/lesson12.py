@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from workshop.checks import NotYet, Rehearsal, exercise, migrate, no_strays, rehearse, revision_file
 from workshop.exercises._products import (
-    CLI,
     blocks_holding,
+    cli,
     delete,
     descriptions,
     require_product_tables,
@@ -107,8 +107,8 @@ def display_name() -> str:
     revision_file(
         "data0002",
         parent="data0001",
-        hint=f'Create it first: {CLI} revision --message "Add display name resource type" '
-        "--head=data@head --rev-id data0002",
+        hint=f'Create it first: {cli("data0002")} revision --message "Add display name resource '
+        'type" --head=data@head',
     )
     plan = Rehearsal(
         start="data0001",

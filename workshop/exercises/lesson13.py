@@ -6,7 +6,7 @@ from __future__ import annotations
 from workshop import checks
 from workshop.checks import NotYet, Rehearsal, exercise, migrate, no_strays, rehearse, revision_file
 from workshop.exercises._products import (
-    CLI,
+    cli,
     delete,
     require_product_tables,
     rerun,
@@ -126,8 +126,8 @@ def terminate_workflow() -> str:
     revision_file(
         "data0002",
         parent="data0001",
-        hint=f'Create it first: {CLI} revision --message "Add terminate workflow" '
-        "--head=data@head --rev-id data0002",
+        hint=f'Create it first: {cli("data0002")} revision --message "Add terminate workflow" '
+        "--head=data@head",
     )
     _uses_helpers()
     plan = Rehearsal(

@@ -8,6 +8,7 @@ from workshop.errors import WorkshopError
 from workshop.exercises._products import (
     CLI,
     blocks_holding,
+    cli,
     delete,
     descriptions,
     require_product_tables,
@@ -17,7 +18,6 @@ from workshop.exercises._products import (
 )
 from workshop.orchestrator_versions import SCHEMA_HEAD
 
-GENERATE = f"{CLI} migrate-domain-models"
 UPGRADE = f"Apply it: {CLI} upgrade heads"
 EMAIL = "email address of the user"
 PARTNER = ("User partner", "user administration - partner", "User", "USER_PAR")
@@ -184,8 +184,8 @@ def email_field() -> str:
             "Add `email: str | None = None` to UserBlock in the model cell, and run it.",
         )
     command = (
-        f'{GENERATE} "Add email to UserBlock" --inputs \'{{"email": {{"description": '
-        f'"{EMAIL}"}}}}\' --rev-id data0002'
+        f'{cli("data0002", confirm=True)} migrate-domain-models "Add email to UserBlock" '
+        f'--inputs \'{{"email": {{"description": "{EMAIL}"}}}}\''
     )
     no_strays(REVISIONS, then=AGAIN)
     _nothing_in_the_way(
@@ -245,7 +245,10 @@ def user_partner() -> str:
             "the fixed input affiliation does not allow the value partner.",
             'Add `partner = "partner"` to the Affiliation enum in products/product_types/user.py.',
         )
-    command = f"{GENERATE} \"Add User partner product\" --inputs '...' --rev-id data0003"
+    command = (
+        f'{cli("data0003", confirm=True)} migrate-domain-models "Add User partner product" '
+        "--inputs '...'"
+    )
     no_strays(REVISIONS, then=AGAIN)
     _nothing_in_the_way(
         "data0003",

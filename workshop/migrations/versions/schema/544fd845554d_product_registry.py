@@ -4,8 +4,9 @@ The nine tables of orchestrator-core's product registry, as orchestrator-core 5.
 migrations leave them (column for column: types, lengths, NOT NULL, defaults, constraints,
 indexes): products, product_blocks, resource_types, fixed_inputs, workflows, and the link tables
 product_product_blocks, product_block_resource_types, product_block_relations and
-products_workflows. Then the four tables of orchestrator-core that refer to them without ON DELETE
-(NO ACTION): subscriptions, subscription_instances, subscription_instance_values and processes.
+products_workflows. Then the five tables of orchestrator-core that refer to them without ON DELETE
+(NO ACTION): subscriptions, subscription_instances, subscription_instance_values, processes and
+processes_subscriptions.
 So, as in a real app, a product, block, resource type or workflow that is in use cannot be
 deleted. Last, the seven workflows orchestrator-core's migrations seed: modify_note and six tasks.
 
@@ -27,6 +28,7 @@ Revises:
 Create Date: 2026-11-22 10:00:00.000000
 
 """
+
 import uuid
 from collections.abc import Sequence
 
@@ -34,9 +36,9 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision: str = '544fd845554d'
+revision: str = "544fd845554d"
 down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = ('schema',)
+branch_labels: str | Sequence[str] | None = ("schema",)
 depends_on: str | Sequence[str] | None = None
 
 # The workflows orchestrator-core 5.5.0's migrations seed: (name, target, description, is_task).
@@ -79,9 +81,7 @@ def upgrade() -> None:
         sa.Column("product_type", sa.String(255), nullable=False),
         sa.Column("tag", sa.String(20), nullable=False),
         sa.Column("status", sa.String(255), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=now, nullable=False
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
         sa.Column("end_date", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("product_id", name="products_pkey"),
         sa.UniqueConstraint("name", name="products_name_key"),
@@ -94,9 +94,7 @@ def upgrade() -> None:
         sa.Column("description", sa.String(2000), nullable=False),
         sa.Column("tag", sa.String(20), nullable=True),
         sa.Column("status", sa.String(255), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=now, nullable=False
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
         sa.Column("end_date", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("product_block_id", name="product_blocks_pkey"),
         sa.UniqueConstraint("name", name="product_blocks_name_key"),
@@ -114,9 +112,7 @@ def upgrade() -> None:
         sa.Column("fixed_input_id", sa.Uuid, server_default=new_uuid, nullable=False),
         sa.Column("name", sa.String, nullable=False),
         sa.Column("value", sa.String, nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=now, nullable=False
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
         sa.Column("product_id", sa.Uuid, nullable=False),
         sa.PrimaryKeyConstraint("fixed_input_id", name="fixed_inputs_pkey"),
         sa.UniqueConstraint("name", "product_id", name="fixed_inputs_name_product_id_key"),
@@ -202,9 +198,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String, nullable=False),
         sa.Column("target", sa.String, nullable=False),
         sa.Column("description", sa.String(2000), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=now, nullable=False
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("is_task", sa.Boolean, server_default=sa.false(), nullable=False),
         sa.PrimaryKeyConstraint("workflow_id", name="workflows_pkey"),
@@ -251,9 +245,7 @@ def upgrade() -> None:
     op.create_index("ix_subscriptions_customer_id", "subscriptions", ["customer_id"])
     op.create_index("ix_subscriptions_product_id", "subscriptions", ["product_id"])
     op.create_index("ix_subscriptions_status", "subscriptions", ["status"])
-    op.create_index(
-        "subscription_customer_ix", "subscriptions", ["subscription_id", "customer_id"]
-    )
+    op.create_index("subscription_customer_ix", "subscriptions", ["subscription_id", "customer_id"])
     op.create_index("subscription_product_ix", "subscriptions", ["subscription_id", "product_id"])
     op.create_table(
         "subscription_instances",
@@ -348,6 +340,35 @@ def upgrade() -> None:
     )
     op.create_index("ix_processes_is_task", "processes", ["is_task"])
     op.create_index("ix_processes_pid", "processes", ["pid"])
+    # Which process touched which subscription: a subscription in use by a process cannot be
+    # deleted either (orchestrator-core's generated downgrades delete these rows first).
+    op.create_table(
+        "processes_subscriptions",
+        sa.Column("id", sa.Uuid, server_default=new_uuid, nullable=False),
+        sa.Column("pid", sa.Uuid, nullable=False),
+        sa.Column("subscription_id", sa.Uuid, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=now, nullable=False),
+        sa.Column("workflow_target", sa.String(255), server_default="CREATE", nullable=True),
+        sa.PrimaryKeyConstraint("id", name="processes_subscriptions_pkey"),
+        sa.ForeignKeyConstraint(
+            ["pid"],
+            ["processes.pid"],
+            ondelete="CASCADE",
+            name="processes_subscriptions_pid_fkey",
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["subscriptions.subscription_id"],
+            name="processes_subscriptions_subscription_id_fkey",
+        ),
+    )
+    op.create_index("ix_processes_subscriptions_pid", "processes_subscriptions", ["pid"])
+    op.create_index(
+        "ix_processes_subscriptions_subscription_id", "processes_subscriptions", ["subscription_id"]
+    )
+    op.create_index(
+        "processes_subscriptions_ix", "processes_subscriptions", ["pid", "subscription_id"]
+    )
 
     # The workflows a real app has from its first `db upgrade heads`. PostgreSQL makes their ids;
     # SQLite has no UUID default, so there they are made here.
@@ -377,6 +398,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Children before parents, so that no foreign key points at a dropped table. Dropping
     # workflows drops the seeded rows with it.
+    op.drop_table("processes_subscriptions")
     op.drop_table("processes")
     op.drop_table("subscription_instance_values")
     op.drop_table("subscription_instances")
