@@ -12,6 +12,7 @@ import inspect
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -631,3 +632,73 @@ def test_lesson_14_and_the_kits_generator_run_unchanged_in_a_real_app(
     finally:
         real_orchestrator.drop(kits)
         real_orchestrator.drop(reals)
+
+
+PROMPT = re.compile(r"(Confirm the above actions \[y/n\]: |Supply [^:\n]*: |Do you wish [^:\n]*: )")
+HEADER = re.compile(r"^(Product(?: block)?: .*?)(?=Supply|$)", re.M)
+
+
+def asked(output: str) -> tuple[list[str], list[str]]:
+    """The questions a generator asked (prompts, in order) and the product and block headers
+    it printed before them, from its output with answers piped in (no newline after a prompt)."""
+    text = ANSI.sub("", output)
+    return PROMPT.findall(text), [line.strip() for line in HEADER.findall(text)]
+
+
+def _kind(prompt: str) -> str:
+    """A prompt without the names in it: what kind of question it is."""
+    for named in ("for product ", "for new resource type "):
+        if named in prompt:
+            return prompt.split(named)[0] + named + "…"
+    return prompt
+
+
+def test_the_kits_generator_asks_real_orchestrator_cores_questions_in_its_order(
+    project: Path, real_app: RealApp
+) -> None:
+    """The workshop's models, the same answers typed into both generators: the same questions,
+    worded alike, of the same kinds in the same order (where real orchestrator-core goes by a
+    set, fixed inputs and resource types, the same questions in the kit's stable order); the same
+    product and block headers; and the same default for the confirmation: an empty answer stops
+    both, and neither writes a file."""
+    from .products_support import SEED_GENERATOR, TYPED_ANSWERS
+
+    install_schema(project)
+    port_products(project, real_app.folder)
+    typed = "\n".join(TYPED_ANSWERS) + "\n"
+    versions = real_app.folder / "migrations" / "versions" / "schema"
+
+    real = real_app.run(
+        "db", "migrate-domain-models", "Add User and UserGroup products", input=typed
+    )
+    kit = subprocess.run(
+        SEED_GENERATOR, shell=True, cwd=project, input=typed, capture_output=True, text=True
+    )
+    assert kit.returncode == 0, kit.stdout + kit.stderr
+    real_prompts, real_headers = asked(real.stdout)
+    kit_prompts, kit_headers = asked(kit.stdout)
+    assert len(real_prompts) == len(TYPED_ANSWERS), real.stdout[-3000:]
+    assert [_kind(p) for p in kit_prompts] == [_kind(p) for p in real_prompts]
+    assert sorted(kit_prompts) == sorted(real_prompts)
+    assert kit_headers == real_headers and len(kit_headers) == 5
+
+    # The default: no answer to "Confirm the above actions [y/n]:" is no. (The kit's file from
+    # above goes first: the kit refuses to compare while a revision is not applied.)
+    for written in (project / "migrations" / "versions").glob(
+        "*_add_user_and_usergroup_products.py"
+    ):
+        written.unlink()
+    made = sorted(versions.iterdir())
+    real = real_app.run("db", "migrate-domain-models", "Stopped", input="\n")
+    assert sorted(versions.iterdir()) == made
+    kit = subprocess.run(
+        SEED_GENERATOR.replace("Add User and UserGroup products", "Stopped"),
+        shell=True,
+        cwd=project,
+        input="\n",
+        capture_output=True,
+        text=True,
+    )
+    assert kit.returncode == real.returncode == 0, kit.stdout + kit.stderr
+    assert "Not confirmed: no migration file was written." in kit.stdout
+    assert not list((project / "migrations" / "versions").glob("*_stopped.py"))
