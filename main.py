@@ -11,12 +11,12 @@ orchestrator-core's ``main.py`` imports ``products`` at the top, so that the reg
 (``SUBSCRIPTION_MODEL_REGISTRY``) is known. Here ``db migrate-domain-models``, the one command
 that compares the registry with the database, imports ``products`` itself when it runs. So a
 mistake in a model gets a message that names it, instead of a traceback, and does not stop
-``db upgrade`` or ``db downgrade``. The commands live in :mod:`workshop.orchestrator_cli`.
+``db upgrade`` or ``db downgrade``. The commands live in :mod:`workshop.orchestrator.cli`.
 """
 
 import sys
 
-from workshop.orchestrator_cli import main
+from workshop.orchestrator.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,8 +13,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from workshop import commands, db, domain_models, lessons, orchestrator_versions
-from workshop import orchestrator_schema as schema
+from workshop import commands, db, lessons
+from workshop.orchestrator import domain_models, schema
+from workshop.orchestrator import versions as orchestrator_versions
 
 from .conftest import REPO
 
@@ -28,7 +29,7 @@ SEED_GENERATOR = (
 SEED_UPGRADE = "PYTHONPATH=. python main.py db upgrade heads"
 
 #: The kit's schema revision: the head of the ``schema`` branch, which data revisions depend on.
-#: orchestrator-core 5.5.0's schema head id (workshop/migrations/versions/schema/).
+#: orchestrator-core 5.5.0's schema head id (workshop/orchestrator/migrations/versions/schema/).
 SCHEMA_REVISION = "544fd845554d"
 
 WORKSHOP_ANSWERS: dict = json.loads((REPO / "products" / "workshop_answers.json").read_text())

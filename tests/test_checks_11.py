@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from workshop import commands, orchestrator_cli
+from workshop import commands
 from workshop.lessons import lesson
+from workshop.orchestrator import cli as orchestrator_cli
 
 from .conftest import REPO
 from .exercise_support import follow, verdict

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from workshop import commands, orchestrator_cli
+from workshop import commands
 from workshop.exercises._products import blocks_holding, count, stamp
 from workshop.exercises.lesson12 import USERNAME_REGISTRATION, product_rows
+from workshop.orchestrator import cli as orchestrator_cli
 
 from .conftest import REPO
 from .exercise_support import edited, verdict

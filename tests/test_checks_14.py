@@ -14,7 +14,8 @@ import nbformat
 import pytest
 from alembic import command
 
-from workshop import build, commands, domain_models
+from workshop import build, commands
+from workshop.orchestrator import domain_models
 
 from .conftest import REPO
 from .exercise_support import follow, verdict

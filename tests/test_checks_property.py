@@ -34,8 +34,9 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from workshop import commands, db, drift, orchestrator_cli
+from workshop import commands, db, drift
 from workshop.lessons import lesson
+from workshop.orchestrator import cli as orchestrator_cli
 
 from . import (
     test_checks,

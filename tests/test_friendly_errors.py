@@ -743,7 +743,7 @@ def test_the_orchestrator_schema_head_outside_main_py_points_to_main_py(
     """The products track's schema revision lives in the kit's own version location, which
     plain alembic does not see; the explanation sends the participant to main.py db, and that
     works."""
-    from workshop import orchestrator_versions
+    from workshop.orchestrator import versions as orchestrator_versions
 
     with pytest.raises(CommandError):
         commands.upgrade(orchestrator_versions.SCHEMA_HEAD)

@@ -20,7 +20,7 @@ import pexpect
 import pytest
 from nbclient import NotebookClient
 
-from workshop import domain_models
+from workshop.orchestrator import domain_models
 
 from .conftest import BIN
 from .products_support import WORKSHOP_ANSWERS, version_files, with_workshop_products

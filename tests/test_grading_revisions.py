@@ -15,10 +15,10 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from workshop import orchestrator_versions
 from workshop.checks import NotYet
 from workshop.grading.revisions import StaticScripts
 from workshop.lessons import LESSONS
+from workshop.orchestrator import versions as orchestrator_versions
 
 from .conftest import REPO
 
@@ -40,7 +40,7 @@ def _sets() -> list[tuple[str, list[Path]]]:
 
 def _alembic(versions: Path) -> ScriptDirectory:
     """Alembic's own view, with the products track's schema location where the files build on
-    it, as the kit configures Alembic for them (:mod:`workshop.orchestrator_versions`)."""
+    it, as the kit configures Alembic for them (:mod:`workshop.orchestrator.versions`)."""
     locations = [str(versions)]
     if any(
         orchestrator_versions.SCHEMA_HEAD in file.read_text(encoding="utf-8")

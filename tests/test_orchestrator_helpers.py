@@ -15,7 +15,8 @@ from types import ModuleType
 import pytest
 import sqlalchemy as sa
 
-from workshop import db, orchestrator_helpers
+from workshop import db
+from workshop.orchestrator import helpers as orchestrator_helpers
 
 from .conftest import REPO
 from .products_support import counts, install_schema, rows

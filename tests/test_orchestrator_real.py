@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from workshop import db, lessons, orchestrator_cli
+from workshop import db, lessons
+from workshop.orchestrator import cli as orchestrator_cli
 
 from . import helpers_scenario
 from .conftest import REPO
@@ -434,8 +435,8 @@ def test_the_reference_solutions_run_unchanged_in_a_real_app(
 
 # --- the generator and lesson 14, against the real generator (issue 13) ----------------------
 
-#: orchestrator-core's import for what the kit's ``workshop.domain`` offers: the one line of a
-#: participant's models that differs in a real app (lesson 11 says so).
+#: orchestrator-core's import for what the kit's ``workshop.orchestrator.domain`` offers: the one
+#: line of a participant's models that differs in a real app (lesson 11 says so).
 REAL_DOMAIN_IMPORT = "from orchestrator.core.domain.base import"
 
 
@@ -448,7 +449,9 @@ def port_products(project: Path, app: Path) -> None:
     shutil.copytree(project / "products", target, ignore=shutil.ignore_patterns("*.json", "*.md"))
     for module in target.rglob("*.py"):
         text = module.read_text()
-        module.write_text(text.replace("from workshop.domain import", REAL_DOMAIN_IMPORT))
+        module.write_text(
+            text.replace("from workshop.orchestrator.domain import", REAL_DOMAIN_IMPORT)
+        )
     init = target / "__init__.py"
     text = init.read_text()
     start = text.index("SUBSCRIPTION_MODEL_REGISTRY = {")
@@ -575,7 +578,8 @@ def test_lesson_14_and_the_kits_generator_run_unchanged_in_a_real_app(
     rows; ``db downgrade data@base`` leaves every table as it was."""
     from alembic import command
 
-    from workshop import commands, domain_models
+    from workshop import commands
+    from workshop.orchestrator import domain_models
 
     install_schema(project)
     kits = real_orchestrator.new_app(tmp_path / "kits")

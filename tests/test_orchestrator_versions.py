@@ -1,11 +1,11 @@
 """The products track's schema revision, kept in the kit as orchestrator-core keeps its own.
 
 It has orchestrator-core 5.5.0's schema head id, ``544fd845554d``, and lives in the kit's package
-(``workshop/migrations/versions/schema/``), a version location that ``main.py db`` adds as
-orchestrator-core's ``alembic_cfg()`` does. These tests walk what that promises: a fresh project's
-``main.py db upgrade heads`` creates the schema; the to-do lessons never see it; a lesson of the
-products track starts with it; a project from before, with the old ``schema0001``, gets a clear way
-out instead of Alembic's error.
+(``workshop/orchestrator/migrations/versions/schema/``), a version location that ``main.py db``
+adds as orchestrator-core's ``alembic_cfg()`` does. These tests walk what that promises: a fresh
+project's ``main.py db upgrade heads`` creates the schema; the to-do lessons never see it; a lesson
+of the products track starts with it; a project from before, with the old ``schema0001``, gets a
+clear way out instead of Alembic's error.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from workshop import commands, db, lessons, orchestrator_versions
+from workshop import commands, db, lessons
+from workshop.orchestrator import versions as orchestrator_versions
 
 from .products_support import NOTHING_REGISTERED, SCHEMA_REVISION, counts, version_files
 
@@ -55,8 +56,9 @@ def shell(command: str, root: Path) -> subprocess.CompletedProcess:
 
 def test_the_schema_revision_has_orchestrator_cores_id_and_lives_in_the_kit() -> None:
     assert orchestrator_versions.revision_ids() == {SCHEMA_REVISION} == {"544fd845554d"}
-    assert orchestrator_versions.LOCATION.parts[-4:] == (
+    assert orchestrator_versions.LOCATION.parts[-5:] == (
         "workshop",
+        "orchestrator",
         "migrations",
         "versions",
         "schema",

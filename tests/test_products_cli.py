@@ -2,7 +2,7 @@
 
 The seed commands of the issue run exactly as a participant types them, as subprocesses at the
 root of a scratch copy of the project, against a scratch PostgreSQL database. The rest runs in
-process through :func:`workshop.orchestrator_cli.main`, which is what main.py calls.
+process through :func:`workshop.orchestrator.cli.main`, which is what main.py calls.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 import products
-from workshop import commands, orchestrator_cli
+from workshop import commands
+from workshop.orchestrator import cli as orchestrator_cli
 
 from .products_support import (
     NOTHING_REGISTERED,

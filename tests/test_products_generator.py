@@ -20,9 +20,10 @@ from products.product_blocks.user import UserBlock
 from products.product_blocks.user_group import UserGroupBlock
 from products.product_types.user import Affiliation, User
 from products.product_types.user_group import UserGroup
-from workshop import commands, db, domain_models
-from workshop import product_helpers as h
-from workshop.domain import ProductBlockModel, SubscriptionModel
+from workshop import commands, db
+from workshop.orchestrator import domain_models
+from workshop.orchestrator import product_helpers as h
+from workshop.orchestrator.domain import ProductBlockModel, SubscriptionModel
 
 from .products_support import (
     NOTHING_REGISTERED,

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from workshop import db
-from workshop import product_helpers as h
 from workshop.errors import WorkshopError
+from workshop.orchestrator import product_helpers as h
 
 from .products_support import SEEDED_WORKFLOWS, counts, install_schema, rows, state
 

@@ -13,9 +13,9 @@ from products.product_blocks.user import UserBlock
 from products.product_blocks.user_group import UserGroupBlock
 from products.product_types.user import Affiliation, User
 from products.product_types.user_group import UserGroup
-from workshop import domain, domain_models
-from workshop.domain import ProductBlockModel, SubscriptionModel
 from workshop.errors import WorkshopError
+from workshop.orchestrator import domain, domain_models
+from workshop.orchestrator.domain import ProductBlockModel, SubscriptionModel
 
 from .conftest import REPO
 

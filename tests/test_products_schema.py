@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from workshop import commands, db, orchestrator_versions
-from workshop import orchestrator_schema as schema
+from workshop import commands, db
+from workshop.orchestrator import schema
+from workshop.orchestrator import versions as orchestrator_versions
 
 from .products_support import SCHEMA_REVISION, SEEDED_WORKFLOWS, install_schema, rows
 

@@ -420,9 +420,9 @@ def alembic_command(args: str) -> str:
     """``!alembic ARGS`` as a lesson cell runs it; in the products track the command that works
     there. Plain ``alembic`` reads alembic.ini, which (as a real orchestrator-core app's) does not
     name the kit's schema location, so there it cannot find 544fd845554d: the track's
-    ``main.py db`` does (see workshop.orchestrator_versions), and ``wk.stamp`` for a stamp,
+    ``main.py db`` does (see workshop.orchestrator.versions), and ``wk.stamp`` for a stamp,
     which ``main.py db`` does not have (nor has orchestrator-core's)."""
-    from workshop import orchestrator_versions
+    from workshop.orchestrator import versions as orchestrator_versions
 
     if not orchestrator_versions.wanted():
         return f"!alembic {args}"

@@ -54,14 +54,14 @@ def config(*, stdout: io.TextIOBase | None = None, metadata: MetaData | None = N
     ``metadata`` becomes ``target_metadata`` in env.py, for autogenerate. Without ``stdout``,
     the output goes to a fresh :class:`Output` and is dropped. When the products track is in
     use, its schema revision's folder is a version location too
-    (:func:`workshop.orchestrator_versions.configure`).
+    (:func:`workshop.orchestrator.versions.configure`).
     """
     cfg = Config(str(paths.root() / "alembic.ini"), stdout=stdout or Output())
     cfg.attributes["configure_logger"] = False
     if metadata is not None:
         cfg.attributes["target_metadata"] = metadata
     # The products track's schema revision, kept in the kit as orchestrator-core keeps its own.
-    from workshop import orchestrator_versions
+    from workshop.orchestrator import versions as orchestrator_versions
 
     return orchestrator_versions.configure(cfg)
 

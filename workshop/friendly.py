@@ -481,7 +481,7 @@ def unknown_revision(error: BaseException) -> Explanation | None:
             "sure its changes are gone from the database: `alembic stamp <the revision before it>` "
             "rewrites alembic_version without touching any table, so use it with care.",
         )
-    from workshop import orchestrator_versions
+    from workshop.orchestrator import versions as orchestrator_versions
 
     if missing == orchestrator_versions.SCHEMA_HEAD:
         return Explanation(

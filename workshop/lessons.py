@@ -26,8 +26,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from workshop import commands, db, orchestrator_versions, paths
+from workshop import commands, db, paths
 from workshop.errors import WorkshopError
+from workshop.orchestrator import versions as orchestrator_versions
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Lesson:
     also run on SQLite (it says where SQLite behaves differently). ``orchestrator_schema`` marks
     a lesson of the products track: its starting point includes the product registry's schema
     revision, which the kit keeps in its own version location, as orchestrator-core keeps its
-    schema migrations (:mod:`workshop.orchestrator_versions`).
+    schema migrations (:mod:`workshop.orchestrator.versions`).
     """
 
     id: str

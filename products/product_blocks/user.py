@@ -1,7 +1,7 @@
 """The user block: a user, and the group it is in."""
 
 from products.product_blocks.user_group import UserGroupBlock
-from workshop.domain import ProductBlockModel
+from workshop.orchestrator.domain import ProductBlockModel
 
 
 class UserBlock(ProductBlockModel, product_block_name="UserBlock"):

@@ -1,6 +1,6 @@
 """The user group block: a group that users belong to."""
 
-from workshop.domain import ProductBlockModel
+from workshop.orchestrator.domain import ProductBlockModel
 
 
 class UserGroupBlock(ProductBlockModel, product_block_name="UserGroupBlock"):

@@ -1,7 +1,7 @@
 """The UserGroup product type: one user group."""
 
 from products.product_blocks.user_group import UserGroupBlock
-from workshop.domain import SubscriptionModel
+from workshop.orchestrator.domain import SubscriptionModel
 
 
 class UserGroup(SubscriptionModel):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from workshop import checks, db
-from workshop import orchestrator_schema as schema
 from workshop.checks import NotYet, first_line, migrate
+from workshop.orchestrator import schema
 
 CLI = "!PYTHONPATH=. python main.py db"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from workshop import checks, commands
 from workshop.checks import NotYet, exercise, first_line, no_strays, revision_file
 from workshop.exercises._products import CLI, cli, require_product_tables
-from workshop.orchestrator_versions import SCHEMA_HEAD
+from workshop.orchestrator.versions import SCHEMA_HEAD
 
 HEADS = ("data0002", "schema0002")
 UPGRADE = f"Run {CLI} upgrade heads (heads, plural: it applies both branches)."

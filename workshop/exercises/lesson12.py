@@ -15,7 +15,7 @@ from workshop.exercises._products import (
     snapshot,
     upgrade,
 )
-from workshop.orchestrator_versions import SCHEMA_HEAD
+from workshop.orchestrator.versions import SCHEMA_HEAD
 
 #: What data0001 registers, as one row of the lesson's join over every table.
 #: One row per workflow: its own, and modify_note, which orchestrator-core expects of a product.

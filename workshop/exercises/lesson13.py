@@ -15,7 +15,7 @@ from workshop.exercises._products import (
     snapshot,
     upgrade,
 )
-from workshop.orchestrator_versions import SCHEMA_HEAD
+from workshop.orchestrator.versions import SCHEMA_HEAD
 
 PRODUCT = "Username registration"
 CREATE = "create_username_registration"

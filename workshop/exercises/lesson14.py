@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workshop import checks, data_branch, domain, domain_models
+from workshop import checks
 from workshop.checks import NotYet, Rehearsal, exercise, migrate, no_strays, rehearse, revision_file
 from workshop.errors import WorkshopError
 from workshop.exercises._products import (
@@ -16,7 +16,8 @@ from workshop.exercises._products import (
     run_again,
     snapshot,
 )
-from workshop.orchestrator_versions import SCHEMA_HEAD
+from workshop.orchestrator import data_branch, domain, domain_models
+from workshop.orchestrator.versions import SCHEMA_HEAD
 
 UPGRADE = f"Apply it: {CLI} upgrade heads"
 EMAIL = "email address of the user"

@@ -20,8 +20,8 @@ from pathlib import Path
 from alembic.script.revision import Revision, RevisionMap
 from alembic.util import CommandError
 
-from workshop import orchestrator_versions
 from workshop.checks import read_text
+from workshop.orchestrator import versions as orchestrator_versions
 
 # Alembic's own rule for which files in versions/ are revision files (Script._from_filename).
 _REVISION_FILE = re.compile(r"^(?!\.\#|__init__)(.*\.py)$")
@@ -99,7 +99,7 @@ class StaticScripts:
     """The part of ``ScriptDirectory`` the checks use, built from parsed files.
 
     When a file builds on or depends on the products track's schema revision, which the kit
-    keeps in a version location of its own (:mod:`workshop.orchestrator_versions`), that
+    keeps in a version location of its own (:mod:`workshop.orchestrator.versions`), that
     location's files are read too, as Alembic would see them in the lesson. They are the kit's,
     not the participant's.
     """

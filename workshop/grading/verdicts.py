@@ -38,11 +38,12 @@ import sqlalchemy as sa
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from workshop import checks, db, orchestrator_versions
+from workshop import checks, db
 from workshop.grading import revisions, sandbox, states
 from workshop.grading.server import CHECK_OPTIONS, GradingServer
 from workshop.grading.step import MARK, RESULT
 from workshop.lessons import Lesson, _read_lesson
+from workshop.orchestrator import versions as orchestrator_versions
 
 _KIND = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,60}$")
 
@@ -318,7 +319,7 @@ class Grading:
         self.cell_timeout = settings.cell_timeout
         self.participant_url = ""
         # Whether the lesson being graded uses the kit's orchestrator schema location
-        # (workshop.orchestrator_versions): its steps and kernel then see it, as its first cell.
+        # (workshop.orchestrator.versions): its steps and kernel then see it, as its first cell.
         self.orchestrator_schema = False
         self.use_database(settings.database_url)
         os.environ["WORKSHOP_ROOT"] = str(settings.root)

@@ -13,7 +13,7 @@ this track, with the same commands and options:
 ``db revision`` starts the data branch as orchestrator-core 5.5.0's does: when no revision
 carries the label ``data``, it first writes an empty "Create data head." revision (no parent,
 branch label ``data``, depending on the schema head), then the revision asked for on top of it.
-See :func:`workshop.data_branch.ensure_data_head`.
+See :func:`workshop.orchestrator.data_branch.ensure_data_head`.
 
 Differences from orchestrator-core, each on purpose:
 
@@ -42,8 +42,10 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from alembic.util import messaging
 
-from workshop import commands, data_branch, domain, domain_models, orchestrator_versions, paths
+from workshop import commands, paths
 from workshop.errors import WorkshopError
+from workshop.orchestrator import data_branch, domain, domain_models
+from workshop.orchestrator import versions as orchestrator_versions
 
 #: A fixed id for the revision a command writes, given before the command as the lessons do.
 REV_ID_ENV = "WORKSHOP_REV_ID"
@@ -54,7 +56,7 @@ REV_ID_HELP = (
 
 
 def _revision(args: argparse.Namespace, _registry: domain.Registry | None) -> None:
-    from workshop import orchestrator_schema
+    from workshop.orchestrator import schema as orchestrator_schema
 
     # A --head naming no branch is refused before anything is written (orchestrator-core writes
     # the data head first, then fails).

@@ -111,7 +111,7 @@ def _fields(model: type) -> list[tuple[str, Any]]:
         raise WorkshopError(
             f"{model!r} is not a domain model.",
             fix="Derive product types from SubscriptionModel and blocks from ProductBlockModel "
-            "(from workshop.domain).",
+            "(from workshop.orchestrator.domain).",
         )
     try:
         hints = typing.get_type_hints(model)

@@ -5,7 +5,7 @@ orchestrator-core's generator, rebuilt for the kit. It reads ``SUBSCRIPTION_MODE
 not say, and writes **one** migration into the ``data`` branch whose ``upgrade()`` makes the
 database match the models and whose ``downgrade()`` puts back exactly what was there.
 
-What it compares (see :mod:`workshop.domain` for how the models say it):
+What it compares (see :mod:`workshop.orchestrator.domain` for how the models say it):
 
 * products (registry names) and their fixed inputs (names, and values when ``--inputs`` gives one
   or the value in the database is no longer allowed by the model's Enum/Literal);
@@ -58,9 +58,9 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from alembic.util import rev_id as random_rev_id
 
-from workshop import commands, data_branch, db, domain, paths, product_helpers
-from workshop import orchestrator_schema as schema
+from workshop import commands, db, paths
 from workshop.errors import WorkshopError
+from workshop.orchestrator import data_branch, domain, product_helpers, schema
 
 INPUTS_HELP = """\
 --inputs answers the questions without asking, for tests, CI and lessons: a JSON object, inline,
@@ -729,7 +729,8 @@ def _check_updates_used(kind: str, asked: set[tuple[str, str]], done: set[tuple]
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """One helper call of :mod:`workshop.product_helpers`: how it reads in the file, and runs."""
+    """One helper call of :mod:`workshop.orchestrator.product_helpers`: how ``--test`` shows it,
+    and how it runs (the file gets the SQL it ran)."""
 
     helper: str
     args: tuple[Any, ...] = ()

@@ -29,12 +29,12 @@ What "the same" means here, helper by helper:
   parameter".
 * **Portable statements.** 5.5.0 writes PostgreSQL's SQL by hand (``= ANY(:list)``, ``WITH ...
   RETURNING``). The kit builds the same statements with SQLAlchemy Core on
-  :mod:`workshop.orchestrator_schema`, so that they also run on SQLite, where the kit makes the
+  :mod:`workshop.orchestrator.schema`, so that they also run on SQLite, where the kit makes the
   UUIDs in Python (SQLite has no ``gen_random_uuid()``).
 
 The kit's own helpers, which find every row by name and are idempotent, stay in
-:mod:`workshop.product_helpers`: they are kit-only, and a migration that imports them does not run
-in a real app.
+:mod:`workshop.orchestrator.product_helpers`: they are kit-only, and a migration that imports
+them does not run in a real app.
 
 This module has no ``from __future__ import annotations`` on purpose: its signatures must print
 exactly as 5.5.0's do (``inspect.signature``), which string annotations would not.
@@ -48,8 +48,8 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from workshop import orchestrator_schema as schema
 from workshop.errors import WorkshopError
+from workshop.orchestrator import schema
 
 __all__ = [
     "add_product_block_relation_between_products_by_id",

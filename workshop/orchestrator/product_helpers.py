@@ -4,7 +4,7 @@ Use them inside a revision file of the ``data`` branch, with the connection Alem
 
     from alembic import op
 
-    from workshop.product_helpers import create_product, delete_product
+    from workshop.orchestrator.product_helpers import create_product, delete_product
 
 
     def upgrade() -> None:
@@ -49,8 +49,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workshop import orchestrator_schema as schema
 from workshop.errors import WorkshopError
+from workshop.orchestrator import schema
 
 __all__ = [
     "create_fixed_input",

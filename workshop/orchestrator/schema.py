@@ -27,14 +27,15 @@ The schema migration also seeds the seven workflows orchestrator-core's own migr
 
 The tables are created by a hand-written migration in the ``schema`` branch (revision
 ``544fd845554d``, orchestrator-core 5.5.0's schema head id, kept in the kit's own version
-location ``workshop/migrations/versions/schema/``: see :mod:`workshop.orchestrator_versions`),
+location ``workshop/orchestrator/migrations/versions/schema/``: see
+:mod:`workshop.orchestrator.versions`),
 never from this module: a migration must keep creating the same tables even after this module
 changes. This is the
 *description* of that schema, used
 
 * as ``target_metadata`` for ``main.py db revision --autogenerate`` (and ``alembic check``), and
-* by :mod:`workshop.product_helpers` and :mod:`workshop.domain_models`, which read and write these
-  tables with Core statements and bound parameters.
+* by :mod:`workshop.orchestrator.product_helpers` and :mod:`workshop.orchestrator.domain_models`,
+  which read and write these tables with Core statements and bound parameters.
 
 The server defaults here are PostgreSQL's. One differs from orchestrator-core on purpose: its UUID
 defaults are ``uuid_generate_v4()``, from the ``uuid-ossp`` extension, which the kit's embedded

@@ -51,7 +51,7 @@ SCHEMA_HEAD = "544fd845554d"
 #: The kit's own version location, as orchestrator-core's ``migrations/versions/schema/``.
 LOCATION = Path(__file__).resolve().parent / "migrations" / "versions" / "schema"
 #: :data:`LOCATION` as messages show it: where it is in the kit's source, the same on every machine.
-SHOWN = "workshop/migrations/versions/schema/"
+SHOWN = "workshop/orchestrator/migrations/versions/schema/"
 #: The id the kit's schema revision had when participants' projects held a copy of it.
 OLD_SCHEMA_ID = "schema0001"
 

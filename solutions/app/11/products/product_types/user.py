@@ -3,7 +3,7 @@
 from enum import StrEnum
 
 from products.product_blocks.user import UserBlock
-from workshop.domain import SubscriptionModel
+from workshop.orchestrator.domain import SubscriptionModel
 
 
 class Affiliation(StrEnum):
