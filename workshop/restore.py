@@ -468,14 +468,17 @@ def _replace_postgresql(dump: Path | None) -> None:
     engine = db.engine()
     with engine.connect() as conn:
         statements = lessons.emptying_statements(conn)
+        server = conn.dialect.server_version_info or (0,)
     url = engine.url
     argv = [str(lessons.postgres_client("psql")), "-X", "-q", "-w", "--single-transaction"]
     argv += ["-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"]
     for statement in statements:
         argv += ["-c", statement]
     if dump is not None:
-        argv += ["-f", str(dump)]
-    argv += ["-d", url.set(drivername="postgresql", password=None).render_as_string()]
+        argv += ["-f", "-"]
+    # Without the password (URL.set ignores None, and the rendering would mask it as ***): it
+    # goes in PGPASSWORD, never on a command line.
+    argv += ["-d", url._replace(drivername="postgresql", password=None).render_as_string()]
     env = dict(os.environ)
     env.update(
         PGPASSWORD=url.password or "",  # in the environment, never on a command line
@@ -484,8 +487,8 @@ def _replace_postgresql(dump: Path | None) -> None:
     )
     try:
         done = subprocess.run(
-            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            timeout=REPLAY_SECONDS,
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, encoding="utf-8",
+            timeout=REPLAY_SECONDS, input=None if dump is None else _replayable(dump, server),
         )  # fmt: skip
     except subprocess.TimeoutExpired as error:
         raise WorkshopError(
@@ -510,6 +513,21 @@ def _replace_postgresql(dump: Path | None) -> None:
         fix="The backup's database.sql may be damaged, or from a server it does not fit; the "
         "line above says where it stopped. `workshop restore --list` lists other backups.",
     )
+
+
+#: A line pg_dump 17 and later write, for a setting that servers before 17 do not have.
+_NEWER_SETTING = re.compile(r"^SET transaction_timeout = 0;$", re.M)
+
+
+def _replayable(dump: Path, server: tuple[int, ...]) -> str:
+    """The dump's text, as the server can take it. The kit's pg_dump (18) writes
+    ``SET transaction_timeout = 0;``, a setting that PostgreSQL before 17 refuses as unknown
+    (a class's server may be older): there, and only there, that one line is left out. It sets
+    a session setting to its default, so leaving it out changes nothing restored. The backup
+    file itself is never changed."""
+    with dump.open(encoding="utf-8", newline="") as file:  # "\r\n" in the data stays
+        text = file.read()
+    return _NEWER_SETTING.sub("", text) if server[0] < 17 else text
 
 
 def _psql_error(stderr: str) -> str:
