@@ -288,3 +288,12 @@ def as_user(
 def python_as(user: pwd.struct_passwd, code: str, **kwargs: object) -> subprocess.CompletedProcess:
     """``python -c code`` with this interpreter, as ``user``."""
     return as_user(user, [sys.executable, "-c", code], **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module", params=["debian", "embedded"])
+def cluster_of_each_kind(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """A cluster of Debian's PostgreSQL (15 here), then one of the embedded 18: the oldest and
+    the newest server the kit is tested on."""
+    bin_dir = debian_bin() if request.param == "debian" else embedded_bin()
+    with running_cluster(bin_dir) as started:
+        yield started

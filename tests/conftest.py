@@ -111,5 +111,6 @@ def bubblewrap() -> None:
         pytest.skip(reason)
 
 
+from .class_support import cluster_of_each_kind  # noqa: E402, F401 - a fixture, shared
 from .labserver import lab  # noqa: E402, F401 - the `lab` fixture, shared by lab and browser tests
 from .orchestrator_real import real_app, real_orchestrator  # noqa: E402, F401 - the real thing

@@ -224,6 +224,23 @@ STEPS: list[tuple[str, str]] = [
     ("delete_product: no such product", "h.delete_product(conn, 'Nope')"),
 ]
 
+#: The registry's link tables, each row as the names it links.
+LINKS = {
+    "product_product_blocks": "SELECT p.name, b.name FROM product_product_blocks "
+    "JOIN products p USING (product_id) JOIN product_blocks b USING (product_block_id)",
+    "product_block_resource_types": "SELECT b.name, r.resource_type "
+    "FROM product_block_resource_types JOIN product_blocks b USING (product_block_id) "
+    "JOIN resource_types r USING (resource_type_id)",
+    "product_block_relations": "SELECT u.name, d.name, r.min, r.max "
+    "FROM product_block_relations r "
+    "JOIN product_blocks u ON u.product_block_id = r.in_use_by_id "
+    "JOIN product_blocks d ON d.product_block_id = r.depends_on_id",
+}
+LINKS_TO_WORKFLOWS = (
+    "SELECT p.name, w.name FROM products_workflows "
+    "JOIN products p USING (product_id) JOIN workflows w USING (workflow_id)"
+)
+
 #: Every registry row, with ids as names (or as the fixed id they were given).
 DUMP = {
     "products": "SELECT product_id::text, name, description, product_type, tag, status, "
@@ -234,19 +251,10 @@ DUMP = {
     "FROM resource_types",
     "fixed_inputs": "SELECT f.fixed_input_id::text, p.name, f.name, f.value "
     "FROM fixed_inputs f JOIN products p USING (product_id)",
-    "product_product_blocks": "SELECT p.name, b.name FROM product_product_blocks "
-    "JOIN products p USING (product_id) JOIN product_blocks b USING (product_block_id)",
-    "product_block_resource_types": "SELECT b.name, r.resource_type "
-    "FROM product_block_resource_types JOIN product_blocks b USING (product_block_id) "
-    "JOIN resource_types r USING (resource_type_id)",
-    "product_block_relations": "SELECT u.name, d.name, r.min, r.max "
-    "FROM product_block_relations r "
-    "JOIN product_blocks u ON u.product_block_id = r.in_use_by_id "
-    "JOIN product_blocks d ON d.product_block_id = r.depends_on_id",
+    **LINKS,
     "workflows": "SELECT workflow_id::text, name, target, description, is_task, "
     "deleted_at IS NULL FROM workflows",
-    "products_workflows": "SELECT p.name, w.name FROM products_workflows "
-    "JOIN products p USING (product_id) JOIN workflows w USING (workflow_id)",
+    "products_workflows": LINKS_TO_WORKFLOWS,
     "subscription_instance_values": "SELECT i.subscription_instance_id::text, r.resource_type, "
     "v.value FROM subscription_instance_values v JOIN subscription_instances i "
     "USING (subscription_instance_id) JOIN resource_types r USING (resource_type_id)",

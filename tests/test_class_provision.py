@@ -10,7 +10,6 @@ opening another's database with their own role, with the other's role, through
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -20,14 +19,12 @@ from workshop.classroom import names
 from workshop.classroom.provision import ClassServer, Participant, read_roster
 from workshop.errors import WorkshopError
 
-from .class_support import Cluster, debian_bin, embedded_bin, running_cluster
+from .class_support import Cluster
 
 
-@pytest.fixture(scope="module", params=["debian", "embedded"])
-def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
-    bin_dir = debian_bin() if request.param == "debian" else embedded_bin()
-    with running_cluster(bin_dir) as started:
-        yield started
+@pytest.fixture(scope="module")
+def cluster(cluster_of_each_kind: Cluster) -> Cluster:
+    return cluster_of_each_kind
 
 
 @pytest.fixture

@@ -394,6 +394,16 @@ def _changes(name: str, before: Any, after: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("lesson", ["12", "13"])
+def assert_as_before(before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Two :func:`snapshot` s are the same; else each difference, a line each."""
+    changed = [
+        line
+        for name in sorted(set(before) | set(after))
+        for line in _changes(name, before.get(name), after.get(name))
+    ]
+    assert not changed, "the downgrade did not leave the database as it was:\n" + "\n".join(changed)
+
+
 def test_the_reference_solutions_run_unchanged_in_a_real_app(
     real_app: RealApp, lesson: str, tmp_path: Path
 ) -> None:
@@ -425,12 +435,7 @@ def test_the_reference_solutions_run_unchanged_in_a_real_app(
 
     real_app.run("db", "downgrade", "data@base")
     after = snapshot(real_app.engine())
-    changed = [
-        line
-        for name in sorted(set(before) | set(after))
-        for line in _changes(name, before.get(name), after.get(name))
-    ]
-    assert not changed, "the downgrade did not leave the database as it was:\n" + "\n".join(changed)
+    assert_as_before(before, after)
 
 
 # --- the generator and lesson 14, against the real generator (issue 13) ----------------------
@@ -475,17 +480,8 @@ def registry_by_name(engine: sa.Engine) -> dict[str, set[tuple]]:
         "JOIN products p USING (product_id)",
         "product_blocks": "SELECT name, description, tag, status FROM product_blocks",
         "resource_types": "SELECT resource_type, description FROM resource_types",
-        "product_product_blocks": "SELECT p.name, b.name FROM product_product_blocks "
-        "JOIN products p USING (product_id) JOIN product_blocks b USING (product_block_id)",
-        "product_block_resource_types": "SELECT b.name, r.resource_type "
-        "FROM product_block_resource_types JOIN product_blocks b USING (product_block_id) "
-        "JOIN resource_types r USING (resource_type_id)",
-        "product_block_relations": "SELECT u.name, d.name, r.min, r.max "
-        "FROM product_block_relations r "
-        "JOIN product_blocks u ON u.product_block_id = r.in_use_by_id "
-        "JOIN product_blocks d ON d.product_block_id = r.depends_on_id",
-        "products_workflows": "SELECT p.name, w.name FROM products_workflows "
-        "JOIN products p USING (product_id) JOIN workflows w USING (workflow_id)",
+        **helpers_scenario.LINKS,
+        "products_workflows": helpers_scenario.LINKS_TO_WORKFLOWS,
     }
     with engine.connect() as conn:
         found = {
@@ -625,14 +621,7 @@ def test_lesson_14_and_the_kits_generator_run_unchanged_in_a_real_app(
         # The data branch, all the way down: every table as before, rows and catalog.
         kits.run("db", "downgrade", "data@base")
         after = snapshot(kits.engine())
-        changed = [
-            line
-            for name in sorted(set(before) | set(after))
-            for line in _changes(name, before.get(name), after.get(name))
-        ]
-        assert not changed, "the downgrade did not leave the database as it was:\n" + "\n".join(
-            changed
-        )
+        assert_as_before(before, after)
     finally:
         real_orchestrator.drop(kits)
         real_orchestrator.drop(reals)

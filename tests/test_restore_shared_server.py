@@ -12,29 +12,24 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from workshop import db, restore
 
-from .class_support import Cluster, debian_bin, embedded_bin, running_cluster
+from .class_support import Cluster
 from .test_restore import _files, _participant_at_work, _snapshot
 
 
-@pytest.fixture(scope="module", params=["debian", "embedded"])
-def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
-    bin_dir = debian_bin() if request.param == "debian" else embedded_bin()
-    with running_cluster(bin_dir) as started:
-        yield started
-
-
 @pytest.fixture
-def on_the_cluster(project: Path, cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> Path:
+def on_the_cluster(
+    project: Path, cluster_of_each_kind: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """The scratch project, its database now a participant's own on ``cluster``: a login role
     with a password, owning its database, as ``workshop class`` makes them."""
     role, password = f"ada{uuid.uuid4().hex[:8]}", secrets.token_hex(12)
+    cluster = cluster_of_each_kind
     with cluster.superuser() as conn:
         conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN PASSWORD %s", (password,))
         conn.exec_driver_sql(f"CREATE DATABASE {role} OWNER {role}")
@@ -45,11 +40,11 @@ def on_the_cluster(project: Path, cluster: Cluster, monkeypatch: pytest.MonkeyPa
 
 
 def test_a_restore_on_a_password_server_puts_everything_back(
-    on_the_cluster: Path, cluster: Cluster
+    on_the_cluster: Path, cluster_of_each_kind: Cluster
 ) -> None:
     files, database, saved = _participant_at_work(on_the_cluster)
     dump = (saved / "database.sql").read_text()
-    if cluster.version < 17:
+    if cluster_of_each_kind.version < 17:
         assert "SET transaction_timeout" in dump  # what the older server does not know
 
     restore.restore(saved.name)
