@@ -303,7 +303,8 @@ def test_test_mode_prints_the_sql_and_writes_nothing(
     assert version_files(project) == []
     assert counts() == NOTHING_REGISTERED
     upgrade, downgrade = out.split("-- upgrade()")[1].split("-- downgrade()")
-    assert '-- create_resource_type(conn, "group_name", "name of the user group")' in upgrade
+    assert "-- New resource types\nINSERT INTO resource_types" in upgrade
+    assert "create_" not in out and "delete_" not in out  # no kit-only helper is named
     assert (
         "INSERT INTO products (name, description, product_type, tag, status) VALUES "
         "('User Group', 'user group administration', 'UserGroup', 'GROUP', 'active') "

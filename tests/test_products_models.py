@@ -137,14 +137,6 @@ def test_inputs_come_inline_or_from_a_file(tmp_path: Path) -> None:
         domain_models.load_inputs(json.dumps(["not", "an", "object"]))
 
 
-def test_a_step_reads_as_one_line_of_python() -> None:
-    """``--test`` prints each step as the kit's helper call, above its SQL."""
-    short = domain_models.Step("delete_product", ("User Group",))
-    assert short.one_line() == 'delete_product(conn, "User Group")'
-    quoted = domain_models.Step("create_resource_type", ("age", 'the "age", it\'s'))
-    assert quoted.one_line() == 'create_resource_type(conn, "age", \'the "age", it\\\'s\')'
-
-
 def test_sql_goes_into_the_file_as_text_that_sqlalchemy_reads_back_unchanged() -> None:
     """A colon before a word would be a bound parameter in ``sa.text``, and quotes or
     backslashes would end or change the Python string: each is escaped, and reads back as it

@@ -729,8 +729,9 @@ def _check_updates_used(kind: str, asked: set[tuple[str, str]], done: set[tuple]
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """One helper call of :mod:`workshop.orchestrator.product_helpers`: how ``--test`` shows it,
-    and how it runs (the file gets the SQL it ran)."""
+    """One call of a helper of :mod:`workshop.orchestrator.product_helpers`. It is run in the
+    trial run; the file and ``--test`` get the SQL it ran, never the call (the helpers are
+    kit-only)."""
 
     helper: str
     args: tuple[Any, ...] = ()
@@ -738,26 +739,6 @@ class Step:
 
     def run(self, conn: sa.Connection) -> None:
         getattr(product_helpers, self.helper)(conn, *self.args, **dict(self.kwargs))
-
-    def _parts(self) -> list[str]:
-        parts = ["conn", *map(_python, self.args)]
-        return parts + [f"{key}={_python(value)}" for key, value in self.kwargs]
-
-    def one_line(self) -> str:
-        """The call as one line of Python."""
-        return f"{self.helper}({', '.join(self._parts())})"
-
-
-def _python(value: Any) -> str:
-    """A literal, with double quotes where that needs no escaping (as ruff format writes them)."""
-    if isinstance(value, str):
-        text = repr(value)
-        if text.startswith("'") and '"' not in value and "\\" not in text:
-            text = f'"{text[1:-1]}"'
-        return text
-    if value is None or isinstance(value, bool | int | float):
-        return repr(value)
-    return _python(str(value))  # a UUID
 
 
 def _step(helper: str, *args: Any, **kwargs: Any) -> Step:
@@ -1291,8 +1272,11 @@ def migrate_domain_models(
     if test:
         for title, done in (("upgrade()", up), ("downgrade()", down)):
             print(f"\n-- {title}")
-            for _group, step, statements in done:
-                print(f"-- {step.one_line()}")
+            shown = None
+            for group, _step, statements in done:
+                if group != shown:
+                    shown = group
+                    print(f"-- {'Undo: ' + group.lower() if title == 'downgrade()' else group}")
                 for sql in statements:
                     print(sql)
         print("\nTest mode: checked in a transaction that was rolled back; no file was written.")
