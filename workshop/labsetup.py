@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -84,8 +85,15 @@ def quiet_notifications() -> Path | None:
     Returns the file, or None when it cannot be written (a read-only, shared installation): the
     lab still starts, with the pop-up.
     """
-    target = settings_overrides_dir() / OVERRIDES_NAME
     text = json.dumps(QUIET, indent=2) + "\n"
+    # Where an earlier start wrote it (JupyterLab's usual folder, in this environment): nothing to
+    # do, and no need to import jupyterlab.commands to find the folder (1.3 s at each start).
+    usual = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.d"
+    if not os.environ.get("JUPYTERLAB_DIR"):
+        with contextlib.suppress(OSError):
+            if (usual / OVERRIDES_NAME).read_text() == text:
+                return usual / OVERRIDES_NAME
+    target = settings_overrides_dir() / OVERRIDES_NAME
     try:
         if not target.is_file() or target.read_text() != text:
             target.parent.mkdir(parents=True, exist_ok=True)
