@@ -756,6 +756,15 @@ class Change:
     down: Step | None
 
 
+#: The helper that deletes a row's users (subscriptions, their instances or values), by the helper
+#: that deletes the row: see ``plan``.
+DELETES_USERS_FIRST = {
+    "delete_product": "delete_product_subscriptions",
+    "delete_product_block": "delete_product_block_instances",
+    "delete_resource_type": "delete_resource_type_values",
+}
+
+
 def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers) -> list[Change]:
     """The migration, step by step, asking for what the models do not hold.
 
@@ -766,8 +775,15 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
     """
     changes: list[Change] = []
 
-    def add(group: str, up: Step | None, down: Step | None) -> None:
+    def add(group: str, up: Step, down: Step) -> None:
+        # A product, block or resource type that a subscription uses cannot be deleted (NO
+        # ACTION), so whichever side deletes one deletes its users just before, as
+        # orchestrator-core's generated migrations do. With no inverse: the other side has none.
+        if up.helper in DELETES_USERS_FIRST:
+            changes.append(Change(group, _step(DELETES_USERS_FIRST[up.helper], *up.args), None))
         changes.append(Change(group, up, down))
+        if down.helper in DELETES_USERS_FIRST:  # downgrade() runs the changes in reverse
+            changes.append(Change(group, None, _step(DELETES_USERS_FIRST[down.helper], *down.args)))
 
     for old, new in diff.renamed_resource_types:
         add(
@@ -844,7 +860,6 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
         )
     for name in diff.removed_products:
         row = database.products[name]
-        add("Remove products", _step("delete_product_subscriptions", name), None)
         add(
             "Remove products",
             _step("delete_product", name),
@@ -860,7 +875,6 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
         )
     for name in diff.removed_blocks:
         row = database.blocks[name]
-        add("Remove product blocks", _step("delete_product_block_instances", name), None)
         add(
             "Remove product blocks",
             _step("delete_product_block", name),
@@ -875,7 +889,6 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
         )
     for name in diff.removed_resource_types:
         row = database.resource_types[name]
-        add("Remove resource types", _step("delete_resource_type_values", name), None)
         add(
             "Remove resource types",
             _step("delete_resource_type", name),
@@ -937,33 +950,12 @@ def plan(diff: Diff, models: ModelSide, database: DatabaseSide, answers: Answers
         for name in diff.new_resource_types
     ]
 
-    # The downgrade deletes what uses a new row before the row, as orchestrator-core's does: a
-    # subscription made after the upgrade would otherwise keep it in use (NO ACTION).
     for step in resource_types:
-        add(
-            "New resource types",
-            step,
-            _step("delete_resource_type", step.args[0]),
-        )
-        add(
-            "New resource types",
-            None,
-            _step("delete_resource_type_values", step.args[0]),
-        )
+        add("New resource types", step, _step("delete_resource_type", step.args[0]))
     for step in blocks:
         add("New product blocks", step, _step("delete_product_block", step.args[0]))
-        add(
-            "New product blocks",
-            None,
-            _step("delete_product_block_instances", step.args[0]),
-        )
     for step in products:
         add("New products", step, _step("delete_product", step.args[0]))
-        add(
-            "New products",
-            None,
-            _step("delete_product_subscriptions", step.args[0]),
-        )
     for step in fixed_inputs:
         add("New fixed inputs", step, _step("delete_fixed_input", *step.args[:2]))
     for product, block in diff.new_product_blocks:
